@@ -78,10 +78,22 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The `agent` command, shared by both executables.
+        .target(
+            name: "PiggybackAgentCommand",
+            dependencies: [
+                "PiggybackAgent",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "piggyback",
             dependencies: [
                 "PiggybackAgent",
+                "PiggybackAgentCommand",
                 "PiggybackServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -92,7 +104,7 @@ let package = Package(
         .executableTarget(
             name: "piggyback-agent",
             dependencies: [
-                "PiggybackAgent",
+                "PiggybackAgentCommand",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -115,7 +127,13 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["PiggybackAgent", "PiggybackServer", "PiggybackProtocol"],
+            dependencies: [
+                "PiggybackAgent", "PiggybackServer", "PiggybackProtocol",
+                .product(name: "WSClient", package: "swift-websocket"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
     ],

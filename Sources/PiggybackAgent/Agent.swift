@@ -1,0 +1,150 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOSSL
+import PiggybackProtocol
+import Synchronization
+import WSClient
+
+/// The terminal agent: enrollment and management sessions.
+///
+/// ``runSession()`` runs exactly one session now against the first server that answers;
+/// the resident daemon (triggers, monitor) builds on it.
+public struct Agent: Sendable {
+    /// The agent's configuration.
+    public let configuration: AgentConfiguration
+    let logger: Logger
+    let trace: SessionTrace
+
+    /// Creates an agent; `trace` receives one line per telex when set.
+    public init(configuration: AgentConfiguration, logger: Logger, trace: (@Sendable (String) -> Void)? = nil) {
+        self.configuration = configuration
+        self.logger = logger
+        self.trace = SessionTrace(trace)
+    }
+
+    /// Creates the device identity (if none) and stores the token; the first session then
+    /// registers the terminal with the server. Returns the device id.
+    @discardableResult
+    public func enroll(token text: String) throws -> String {
+        let token = try EnrollmentToken(parsing: text)
+        let directory = configuration.dataDirectory
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw AgentError(.storage, "cannot create the data directory \(directory.path): \(error)")
+        }
+        let identity = try DeviceIdentity.load(from: directory) ?? DeviceIdentity.create(in: directory)
+        if let previous = try EnrollmentState.load(from: directory), previous.ca_sha256 != token.caFingerprint {
+            try? FileManager.default.removeItem(at: ServerPin.url(in: directory))
+        }
+        try EnrollmentState(servers: token.servers, ca_sha256: token.caFingerprint, secret: token.secret, enrolled_at: nil).save(in: directory)
+        logger.info("enrollment prepared", metadata: ["device": "\(identity.deviceID)"])
+        return identity.deviceID
+    }
+
+    /// The device id, or nil before enrollment.
+    public func deviceID() throws -> String? {
+        try DeviceIdentity.load(from: configuration.dataDirectory)?.deviceID
+    }
+
+    /// Runs one management session with the first server (in list order) that answers.
+    public func runSession() async throws -> SessionReport {
+        let directory = configuration.dataDirectory
+        guard let identity = try DeviceIdentity.load(from: directory), var enrollment = try EnrollmentState.load(from: directory) else {
+            throw AgentError(.notEnrolled, "this terminal is not enrolled; run `piggyback agent --data \(directory.path) --enroll TOKEN`")
+        }
+        let candidates = try (configuration.servers.isEmpty ? enrollment.servers : configuration.servers).map(Endpoint.init)
+        guard !candidates.isEmpty else { throw AgentError(.notEnrolled, "no server known; give --server wss://HOST:PORT/v1/session") }
+        let registry = try await AgentRegistry.open(directory: directory, logger: logger)
+        var failures: [String] = []
+        defer { Task { await registry.close() } }
+        for endpoint in candidates {
+            do {
+                var report = try await session(endpoint: endpoint, identity: identity, enrollment: enrollment, registry: registry)
+                report.server = endpoint.url
+                if enrollment.secret != nil {
+                    enrollment.secret = nil
+                    enrollment.enrolled_at = Date()
+                    try enrollment.save(in: directory)
+                    report.enrolled = true
+                }
+                try? await registry.recordSession(server: endpoint.url, result: "ok", bytesSent: report.bytesSent, bytesReceived: report.bytesReceived)
+                return report
+            } catch let error as AgentError where error.code == .unreachable {
+                logger.notice("server unreachable, trying the next", metadata: ["server": "\(endpoint)", "error": "\(error.message)"])
+                trace.note("\(endpoint): \(error.message)")
+                failures.append("\(endpoint): \(error.message)")
+            } catch {
+                try? await registry.recordSession(server: endpoint.url, result: "\(error)", bytesSent: 0, bytesReceived: 0)
+                throw error
+            }
+        }
+        throw AgentError(.unreachable, "no server answered: \(failures.joined(separator: "; "))")
+    }
+
+    func session(endpoint: Endpoint, identity: DeviceIdentity, enrollment: EnrollmentState, registry: AgentRegistry) async throws -> SessionReport {
+        let ca = try await ServerPin.certificate(directory: configuration.dataDirectory, fingerprint: enrollment.ca_sha256, endpoint: endpoint, logger: logger)
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.minimumTLSVersion = .tlsv13
+        tls.trustRoots = .certificates([ca])
+        var ws = WebSocketClientConfiguration(maxFrameSize: configuration.maxFrameSize * 2)
+        if endpoint.isIPAddress {
+            // No SNI for IP literals; the pinned CA (ours alone) still decides whom we trust.
+            tls.certificateVerification = .noHostnameVerification
+            ws.sniHostname = "piggyback.invalid"
+        }
+        let wsConfiguration = ws
+        let tlsConfiguration = tls
+        let outcome = Mutex<Result<SessionReport, any Error>?>(nil)
+        let configuration = self.configuration
+        let logger = self.logger
+        let trace = self.trace
+        let run: @Sendable () async throws -> Void = {
+            try await WebSocketClient.connect(url: endpoint.url, configuration: wsConfiguration, tlsConfiguration: tlsConfiguration, logger: logger) { inbound, outbound, _ in
+                var session = ManagementSession(
+                    configuration: configuration, identity: identity, enrollment: enrollment, registry: registry, logger: logger,
+                    channel: TelexChannel(inbound: inbound, outbound: outbound, maxFrameSize: configuration.maxFrameSize, trace: trace)
+                )
+                do {
+                    let report = try await session.run()
+                    outcome.withLock { $0 = .success(report) }
+                } catch {
+                    outcome.withLock { $0 = .failure(error) }
+                }
+            }
+        }
+        do {
+            try await withTimeout(configuration.sessionTimeout, run)
+        } catch let error as AgentError {
+            throw error
+        } catch {
+            if let result = outcome.withLock({ $0 }) { return try result.get() }
+            throw Self.classify(error, endpoint: endpoint)
+        }
+        guard let result = outcome.withLock({ $0 }) else {
+            throw AgentError(.unreachable, "\(endpoint) closed the connection before the session began")
+        }
+        return try result.get()
+    }
+
+    /// Tells a certificate problem (untrusted server) from an unreachable one.
+    static func classify(_ error: any Error, endpoint: Endpoint) -> AgentError {
+        let text = String(describing: error)
+        if error is NIOSSLError || text.contains("CERTIFICATE_VERIFY_FAILED") || text.contains("handshakeFailed") {
+            return AgentError(.untrustedServer, "\(endpoint) presented a certificate not issued by the pinned CA: \(text)")
+        }
+        return AgentError(.unreachable, "cannot reach \(endpoint): \(text)")
+    }
+}
+
+/// Runs `body`, cancelling it after `limit`.
+func withTimeout(_ limit: Duration, _ body: @escaping @Sendable () async throws -> Void) async throws {
+    try await withThrowingTaskGroup(of: Bool.self) { group in
+        group.addTask { try await body(); return true }
+        group.addTask { try await Task.sleep(for: limit); return false }
+        let finished = try await group.next() ?? false
+        group.cancelAll()
+        if !finished { throw AgentError(.timeout, "the session took longer than \(limit)") }
+    }
+}

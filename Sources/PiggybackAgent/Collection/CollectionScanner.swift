@@ -1,0 +1,75 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Resolves the server's globs to regular files inside the roots this terminal allows.
+///
+/// The server names what to collect; the terminal decides where it may look. A glob that
+/// resolves outside every root — through `..`, an absolute path or a symlink — is refused
+/// and reported, and nothing outside is read.
+struct CollectionScanner {
+    /// A file found for an order.
+    struct Match {
+        let path: String
+        let resolved: String
+        let size: UInt64
+        let mtime: Date
+    }
+
+    let roots: [String]
+
+    init(roots: [URL]) {
+        self.roots = roots.map { Self.realpath($0.path) ?? $0.standardizedFileURL.path }
+    }
+
+    /// Expands one glob; returns the matching files and the problems met.
+    func scan(_ pattern: String) -> (matches: [Match], problems: [(String, String)]) {
+        guard let first = roots.first else { return ([], [(pattern, "this terminal allows no collection roots")]) }
+        let absolute = pattern.hasPrefix("/") ? pattern : first + "/" + pattern
+        var matches: [Match] = []
+        var problems: [(String, String)] = []
+        var result = glob_t()
+        defer { globfree(&result) }
+        let status = Glibc.glob(absolute, 0, nil, &result)
+        guard status == 0 else {
+            if status == GLOB_NOMATCH {
+                problems.append((pattern, "no file matches"))
+            } else {
+                problems.append((pattern, "glob failed (\(status))"))
+            }
+            return (matches, problems)
+        }
+        for index in 0..<Int(result.gl_pathc) {
+            guard let cPath = result.gl_pathv[index] else { continue }
+            let path = String(cString: cPath)
+            guard let resolved = Self.realpath(path), isInsideRoots(resolved) else {
+                problems.append((path, "outside the collection roots this terminal allows"))
+                continue
+            }
+            var info = stat()
+            guard lstat(resolved, &info) == 0 else {
+                problems.append((path, "cannot stat: \(String(cString: strerror(errno)))"))
+                continue
+            }
+            guard (info.st_mode & S_IFMT) == S_IFREG else {
+                problems.append((path, (info.st_mode & S_IFMT) == S_IFDIR ? "is a directory" : "not a regular file; skipped"))
+                continue
+            }
+            let mtime = Date(timeIntervalSince1970: Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9)
+            matches.append(Match(path: path, resolved: resolved, size: UInt64(info.st_size), mtime: mtime))
+        }
+        return (matches, problems)
+    }
+
+    func isInsideRoots(_ resolved: String) -> Bool {
+        roots.contains { root in resolved == root || resolved.hasPrefix(root.hasSuffix("/") ? root : root + "/") }
+    }
+
+    static func realpath(_ path: String) -> String? {
+        guard let resolved = Glibc.realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+}

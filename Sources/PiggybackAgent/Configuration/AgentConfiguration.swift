@@ -1,0 +1,51 @@
+import Foundation
+import PiggybackProtocol
+
+/// Everything the agent needs for a session; the CLI maps its flags onto this.
+public struct AgentConfiguration: Sendable {
+    /// How the agent answers an offer of packages.
+    public enum Consent: String, Sendable, CaseIterable {
+        /// Download everything offered now.
+        case accept
+        /// Refuse for now (80); the server keeps the items pending for the next connection.
+        case `defer`
+    }
+
+    /// Where the identity, the pinned CA, the registry and received packages live.
+    public var dataDirectory: URL
+    /// Servers to use instead of those in the enrollment token, in order.
+    public var servers: [String]
+    /// A fixed position to report in 60 (lat, lon, accuracy in metres).
+    public var position: (lat: Double, lon: Double, accuracy: Double)?
+    /// The answer to offers.
+    public var consent: Consent
+    /// Directories the server may collect files from; globs outside them are refused.
+    public var collectRoots: [URL]
+    /// Largest telex accepted.
+    public var maxFrameSize: Int
+    /// Upper bound on one whole session.
+    public var sessionTimeout: Duration
+    /// Largest single file a collection order may take when the order sets no limit.
+    public var defaultMaxCollectBytes: UInt64
+
+    /// Defaults: data in `./piggyback-agent`, collection from `DIR/outbox` and `/var/log`.
+    public init(
+        dataDirectory: URL = URL(fileURLWithPath: "piggyback-agent"),
+        servers: [String] = [],
+        position: (lat: Double, lon: Double, accuracy: Double)? = nil,
+        consent: Consent = .accept,
+        collectRoots: [URL]? = nil,
+        maxFrameSize: Int = TelexCodec.defaultMaxFrameSize,
+        sessionTimeout: Duration = .seconds(600),
+        defaultMaxCollectBytes: UInt64 = 1 << 30
+    ) {
+        self.dataDirectory = dataDirectory
+        self.servers = servers
+        self.position = position
+        self.consent = consent
+        self.collectRoots = collectRoots ?? [dataDirectory.appendingPathComponent("outbox"), URL(fileURLWithPath: "/var/log")]
+        self.maxFrameSize = maxFrameSize
+        self.sessionTimeout = sessionTimeout
+        self.defaultMaxCollectBytes = defaultMaxCollectBytes
+    }
+}

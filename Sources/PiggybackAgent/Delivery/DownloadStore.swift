@@ -1,0 +1,49 @@
+import Crypto
+import Foundation
+import PiggybackProtocol
+
+/// Where downloads live: partial files by digest (they survive restarts and resume), and
+/// verified packages by name and version.
+struct DownloadStore {
+    let directory: URL
+
+    init(dataDirectory: URL) throws {
+        directory = dataDirectory
+        for sub in ["downloads", "packages"] {
+            try FileManager.default.createDirectory(at: dataDirectory.appendingPathComponent(sub), withIntermediateDirectories: true)
+        }
+    }
+
+    func partial(sha256: String) -> URL {
+        directory.appendingPathComponent("downloads").appendingPathComponent(sha256 + ".part")
+    }
+
+    /// The verified package's path; name and version are made safe for a file name.
+    func package(name: String, version: String) -> URL {
+        directory.appendingPathComponent("packages").appendingPathComponent("\(Self.safe(name))@\(Self.safe(version))")
+    }
+
+    /// Bytes already on disk for a partial download.
+    func partialSize(sha256: String) -> UInt64 {
+        let attributes = try? FileManager.default.attributesOfItem(atPath: partial(sha256: sha256).path)
+        return (attributes?[.size] as? NSNumber)?.uint64Value ?? 0
+    }
+
+    /// Keeps only characters that cannot climb out of the packages directory.
+    static func safe(_ text: String) -> String {
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-")
+        var out = String(text.map { allowed.contains($0) ? $0 : "_" })
+        while out.hasPrefix(".") { out = "_" + out.dropFirst() }
+        return out.isEmpty ? "_" : String(out.prefix(200))
+    }
+
+    static func sha256(of url: URL) throws -> String {
+        let handle = try FileHandle(forReadingFrom: url)
+        defer { try? handle.close() }
+        var hasher = SHA256()
+        while let data = try handle.read(upToCount: 1 << 20), !data.isEmpty {
+            hasher.update(data: data)
+        }
+        return Hex.encode(hasher.finalize())
+    }
+}

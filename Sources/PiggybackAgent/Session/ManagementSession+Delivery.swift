@@ -1,0 +1,123 @@
+import Foundation
+import PiggybackProtocol
+
+extension ManagementSession {
+    /// One item being received.
+    struct ActiveDownload {
+        let item: WireOfferItem
+        let sha256: String
+        var received: UInt64
+        let handle: FileHandle
+    }
+
+    /// 70 ↔ 1030: tells the server where each item stands, then receives chunks until every
+    /// item is verified or given up.
+    mutating func download(_ offer: WireOffer) async throws {
+        guard !offer.items.isEmpty else { return }
+        let store = try DownloadStore(dataDirectory: configuration.dataDirectory)
+        let held = try await registry.packages()
+        var active: [String: ActiveDownload] = [:]
+        var status = WireDeliveryStatus()
+        for item in offer.items {
+            let sha = Hex.encode(item.sha256)
+            let label = "\(item.name)@\(item.version)"
+            guard item.sha256.count == 32 else {
+                status.items.append(progress(item, .failed, 0, "offer carries no valid SHA-256"))
+                report.failed.append("\(label): no valid SHA-256 in offer")
+                continue
+            }
+            if held.contains(where: { $0.sha256 == sha && FileManager.default.fileExists(atPath: $0.path) }) {
+                status.items.append(progress(item, .verified, item.size))
+                report.delivered.append(label)
+                continue
+            }
+            var received = store.partialSize(sha256: sha)
+            if received > item.size {
+                try? FileManager.default.removeItem(at: store.partial(sha256: sha))
+                received = 0
+            }
+            let partial = store.partial(sha256: sha)
+            if !FileManager.default.fileExists(atPath: partial.path) {
+                _ = FileManager.default.createFile(atPath: partial.path, contents: nil)
+            }
+            let handle: FileHandle
+            do {
+                handle = try FileHandle(forWritingTo: partial)
+                try handle.seek(toOffset: received)
+            } catch {
+                status.items.append(progress(item, .failed, received, "cannot write \(partial.path): \(error)"))
+                report.failed.append("\(label): cannot write")
+                continue
+            }
+            var download = ActiveDownload(item: item, sha256: sha, received: received, handle: handle)
+            if received == item.size {
+                status.items.append(try await complete(&download, store: store))
+                continue
+            }
+            if received > 0 { channel.trace.note("resuming \(label) at \(received) of \(item.size) B") }
+            status.items.append(progress(item, .receiving, received))
+            active[item.itemID] = download
+        }
+        try await channel.send(.deliveryStatus(status))
+
+        while !active.isEmpty {
+            guard case .delivery(let delivery) = try await channel.receive(), case .chunk(let chunk)? = delivery.body else {
+                throw unexpected()
+            }
+            guard var download = active[chunk.itemID] else { continue }
+            guard chunk.offset == download.received, download.received + UInt64(chunk.data.count) <= download.item.size else {
+                throw await channel.fail(TelexError(.invalid, "chunk of \(chunk.itemID) at \(chunk.offset), expected \(download.received)", code: 1030))
+            }
+            var update = WireDeliveryStatus()
+            do {
+                try download.handle.write(contentsOf: chunk.data)
+                download.received += UInt64(chunk.data.count)
+                report.downloadedBytes += chunk.data.count
+                if download.received == download.item.size {
+                    update.items.append(try await complete(&download, store: store))
+                    active[chunk.itemID] = nil
+                } else {
+                    update.items.append(progress(download.item, .receiving, download.received))
+                    active[chunk.itemID] = download
+                }
+            } catch {
+                // Disk full or similar: keep the partial for the next session, stop this item.
+                try? download.handle.close()
+                active[chunk.itemID] = nil
+                update.items.append(progress(download.item, .failed, download.received, "terminal storage: \(error)"))
+                report.failed.append("\(download.item.name)@\(download.item.version): \(error)")
+            }
+            try await channel.send(.deliveryStatus(update))
+        }
+    }
+
+    /// All bytes are on disk: the SHA-256 decides.
+    mutating func complete(_ download: inout ActiveDownload, store: DownloadStore) async throws -> WireItemProgress {
+        let item = download.item
+        let label = "\(item.name)@\(item.version)"
+        try? download.handle.synchronize()
+        try? download.handle.close()
+        let partial = store.partial(sha256: download.sha256)
+        let actual = try DownloadStore.sha256(of: partial)
+        guard actual == download.sha256 else {
+            try? FileManager.default.removeItem(at: partial)
+            report.failed.append("\(label): digest mismatch")
+            return progress(item, .failed, 0, "SHA-256 \(actual) does not match the offer; partial discarded")
+        }
+        let target = store.package(name: item.name, version: item.version)
+        try? FileManager.default.removeItem(at: target)
+        try FileManager.default.moveItem(at: partial, to: target)
+        try await registry.recordPackage(.init(name: item.name, version: item.version, sha256: download.sha256, size: Int64(item.size), path: target.path))
+        report.delivered.append(label)
+        return progress(item, .verified, item.size)
+    }
+
+    func progress(_ item: WireOfferItem, _ state: WireItemProgress.State, _ received: UInt64, _ detail: String = "") -> WireItemProgress {
+        var progress = WireItemProgress()
+        progress.itemID = item.itemID
+        progress.state = state
+        progress.received = received
+        progress.detail = detail
+        return progress
+    }
+}

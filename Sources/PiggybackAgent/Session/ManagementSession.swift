@@ -1,0 +1,126 @@
+import Foundation
+import Logging
+import PiggybackProtocol
+
+/// The terminal's side of one management session, in the order of Fig. 4:
+/// 10 → 1010 → 20 → 1020 → [60] → 30 → 1030 offer → (70 ↔ 1030)* → 40 → 1040 →
+/// (50 ↔ 1070)* → 80 → 1050.
+struct ManagementSession {
+    let configuration: AgentConfiguration
+    let identity: DeviceIdentity
+    let enrollment: EnrollmentState
+    let registry: AgentRegistry
+    let logger: Logger
+    var channel: TelexChannel
+    var report = SessionReport()
+    var chunkSize = 256 * 1024
+    var window = 8
+
+    mutating func run() async throws -> SessionReport {
+        var discover = WireDiscover()
+        discover.deviceID = identity.deviceID
+        discover.protocolMin = ProtocolVersion.supported.lowerBound
+        discover.protocolMax = ProtocolVersion.supported.upperBound
+        try await channel.send(.discover(discover))
+        guard case .serverAddress(let server) = try await channel.receive() else { throw unexpected() }
+        report.serverID = server.serverID
+
+        try await channel.send(.authenticate(try authenticate(server)))
+        guard case .authResult(let result) = try await channel.receive() else { throw unexpected() }
+        guard result.accepted else { throw AgentError(.refused, "the server did not accept this terminal") }
+        if result.chunkSize > 0 { chunkSize = Int(result.chunkSize) }
+        if result.window > 0 { window = Int(result.window) }
+
+        if let position = position() { try await channel.send(.position(position)) }
+        try await channel.send(.inventory(inventory()))
+
+        var next = try await channel.receive()
+        if case .positionRequest = next {
+            var unknown = WirePosition()
+            unknown.unknown = true
+            try await channel.send(.position(position() ?? unknown))
+            next = try await channel.receive()
+        }
+        guard case .delivery(let first) = next, case .offer(let offer)? = first.body else { throw unexpected() }
+        report.offered = offer.items.map { "\($0.name)@\($0.version)" }
+
+        if configuration.consent == .defer && !offer.items.isEmpty {
+            report.deferred = report.offered
+            var end = WireEnd()
+            end.reason = .rejectDelivery
+            end.detail = "consent policy: defer"
+            try await channel.send(.end(end))
+            guard case .endAck = try await channel.receive() else { throw unexpected() }
+            return finish()
+        }
+        try await download(offer)
+
+        try await channel.send(.deliveryFinished(WireDeliveryFinished()))
+        var instruction: WireCollectInstruction?
+        while instruction == nil {
+            switch try await channel.receive() {
+            case .collectInstruction(let received): instruction = received
+            case .delivery: continue  // chunks already in flight for an item given up on
+            default: throw unexpected()
+            }
+        }
+        if let instruction { try await collect(instruction) }
+
+        try await channel.send(.end(WireEnd()))
+        guard case .endAck = try await channel.receive() else { throw unexpected() }
+        return finish()
+    }
+
+    mutating func finish() -> SessionReport {
+        report.bytesSent = channel.bytesSent
+        report.bytesReceived = channel.bytesReceived
+        return report
+    }
+
+    func authenticate(_ server: WireServerAddress) throws -> WireAuthenticate {
+        var auth = WireAuthenticate()
+        auth.deviceID = identity.deviceID
+        auth.protocolMin = ProtocolVersion.supported.lowerBound
+        auth.protocolMax = ProtocolVersion.supported.upperBound
+        auth.agentVersion = AgentVersion.current
+        auth.signature = Data(try identity.sign(challenge: Array(server.challenge), serverID: server.serverID))
+        if let secret = enrollment.secret {
+            var enroll = WireEnrollment()
+            enroll.tokenSecret = secret
+            enroll.publicKey = Data(identity.publicKey)
+            enroll.hostname = ProcessInfo.processInfo.hostName
+            auth.enrollment = enroll
+        }
+        return auth
+    }
+
+    func position() -> WirePosition? {
+        guard let fix = configuration.position else { return nil }
+        var position = WirePosition()
+        position.lat = fix.lat
+        position.lon = fix.lon
+        position.accuracyM = fix.accuracy
+        position.source = "static"
+        position.timeUnixMs = Int64(Date().timeIntervalSince1970 * 1000)
+        return position
+    }
+
+    func inventory() -> WireInventory {
+        var inventory = WireInventory()
+        inventory.full = true
+        inventory.version = UInt64(Date().timeIntervalSince1970 * 1000)
+        inventory.sections = InventoryCollector().collect()
+        return inventory
+    }
+
+    /// Reports a telex the sequence allowed but this step cannot use, and fails.
+    func unexpected() -> AgentError {
+        AgentError(.refused, "the server sent an unexpected telex after \(channel.sequence.last.map(String.init(describing:)) ?? "nothing")")
+    }
+}
+
+/// The agent's own version, reported in 20.
+public enum AgentVersion {
+    /// The version string of this build.
+    public static let current = "0.1.0"
+}

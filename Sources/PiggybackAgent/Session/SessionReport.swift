@@ -1,0 +1,27 @@
+/// What one session did, for the CLI, `status` and tests.
+public struct SessionReport: Sendable {
+    /// The server endpoint used.
+    public var server: String = ""
+    /// The server's id from 1010.
+    public var serverID: String = ""
+    /// Whether this session enrolled the terminal.
+    public var enrolled = false
+    /// Packages offered in the first 1030 (name@version).
+    public var offered: [String] = []
+    /// Packages received and verified this session.
+    public var delivered: [String] = []
+    /// Packages refused or postponed this session.
+    public var deferred: [String] = []
+    /// Packages that failed (name@version: reason).
+    public var failed: [String] = []
+    /// Files uploaded (or already held by the server) this session.
+    public var collected: [String] = []
+    /// Paths that could not be collected, with the reason.
+    public var problems: [String] = []
+    /// Telex frame bytes sent and received.
+    public var bytesSent = 0
+    public var bytesReceived = 0
+    /// Chunk bytes actually transferred (downloads, uploads).
+    public var downloadedBytes = 0
+    public var uploadedBytes = 0
+}

@@ -1,0 +1,81 @@
+import NIOCore
+import PiggybackProtocol
+import WSClient
+
+/// One session's telex stream over an upgraded WebSocket, as the terminal sees it:
+/// framing, sequence checks, traces and byte counts.
+///
+/// A server that breaks the protocol gets a 90 before the agent gives up; a 1090 from the
+/// server becomes an ``AgentError`` with the server's reason.
+struct TelexChannel {
+    var inbound: WebSocketInboundStream.AsyncIterator
+    let outbound: WebSocketOutboundWriter
+    let codec: TelexCodec
+    let trace: SessionTrace
+    var assembler: FrameAssembler
+    var sequence = TelexSequence(role: .terminal)
+    /// Telex frame bytes sent and received (WebSocket and TLS overhead excluded).
+    var bytesSent = 0
+    var bytesReceived = 0
+
+    init(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, maxFrameSize: Int, trace: SessionTrace) {
+        self.inbound = inbound.makeAsyncIterator()
+        self.outbound = outbound
+        self.codec = TelexCodec(maxFrameSize: maxFrameSize)
+        self.assembler = FrameAssembler(maxFrameSize: maxFrameSize)
+        self.trace = trace
+    }
+
+    mutating func send(_ telex: Telex) async throws {
+        let frame = try codec.encode(telex)
+        try await outbound.write(.binary(ByteBuffer(bytes: frame)))
+        bytesSent += frame.count
+        trace.record(sent: true, code: telex.code, payload: frame.count - 2)
+    }
+
+    /// The next telex; throws when the server ends the session with 1090 or breaks the protocol.
+    mutating func receive() async throws -> Telex {
+        let frame: [UInt8]
+        do {
+            frame = try await nextFrame()
+        } catch let error as TelexError {
+            try? await send(.terminalError(error.wire))
+            throw AgentError(.refused, "the server sent a bad frame: \(error)", telex: error)
+        }
+        bytesReceived += frame.count
+        let telex: Telex
+        do {
+            telex = try codec.decode(frame)
+            trace.record(sent: false, code: telex.code, payload: frame.count - 2)
+            try sequence.receive(telex.code)
+        } catch {
+            try? await send(.terminalError(error.wire))
+            throw AgentError(.refused, "the server broke the protocol: \(error)", telex: error)
+        }
+        if case .serverError(let wire) = telex {
+            let error = TelexError(wire: wire)
+            throw AgentError(.refused, "the server refused the session: \(error)", telex: error)
+        }
+        return telex
+    }
+
+    mutating func nextFrame() async throws -> [UInt8] {
+        while let fragment = try await inbound.next() {
+            if let frame = try assembler.append(
+                fragment.data.readableBytesView,
+                isText: fragment.opcode == .text,
+                isContinuation: fragment.opcode == .continuation,
+                fin: fragment.fin
+            ) {
+                return frame
+            }
+        }
+        throw AgentError(.refused, "the server closed the connection in the middle of the session")
+    }
+
+    /// Sends a 90 reporting `error` and returns the matching agent error to throw.
+    mutating func fail(_ error: TelexError) async -> AgentError {
+        try? await send(.terminalError(error.wire))
+        return AgentError(.refused, "session aborted: \(error)", telex: error)
+    }
+}

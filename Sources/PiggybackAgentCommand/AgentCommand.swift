@@ -1,0 +1,114 @@
+import ArgumentParser
+import PiggybackProtocol
+import Foundation
+import Logging
+import PiggybackAgent
+import ServiceLifecycle
+
+/// `piggyback agent` (and `piggyback-agent`): enroll, run one session, or stay resident.
+public struct AgentCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "agent",
+        abstract: "Run the terminal agent: enroll, run one management session, or stay resident."
+    )
+
+    @Option(name: .long, help: "Agent data directory (identity, pinned CA, registry, packages).")
+    var data: String = "piggyback-agent"
+
+    @Option(name: .long, help: "Enrollment token from `piggyback admin enroll-token`.")
+    var enroll: String?
+
+    @Option(name: .long, help: "Server URL (wss://HOST:PORT/v1/session); repeat for a fallback list.")
+    var server: [String] = []
+
+    @Flag(name: .long, help: "Run exactly one management session now and exit.")
+    var once = false
+
+    @Option(name: .long, help: "Static position LAT,LON[,ACC_M] reported in telex 60.")
+    var position: String?
+
+    @Option(name: .long, help: "Answer to offers: accept or defer.")
+    var consent: String = "accept"
+
+    @Option(name: .long, help: "Directory the server may collect from; repeat. Default: DATA/outbox and /var/log.")
+    var collectRoot: [String] = []
+
+    @Option(name: .long, help: "Resident mode: minutes between timer-driven sessions.")
+    var interval: Double = 15
+
+    @Flag(name: .long, help: "Print each telex: direction, code, name, payload bytes.")
+    var trace = false
+
+    @Option(name: .long, help: "Log level (trace, debug, info, notice, warning, error).")
+    var logLevel: String = "warning"
+
+    public init() {}
+
+    public func validate() throws {
+        guard AgentConfiguration.Consent(rawValue: consent) != nil else {
+            throw ValidationError("--consent must be one of: \(AgentConfiguration.Consent.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        if let position { _ = try Self.parsePosition(position) }
+        guard interval > 0 else { throw ValidationError("--interval must be positive") }
+    }
+
+    static func parsePosition(_ text: String) throws -> (lat: Double, lon: Double, accuracy: Double) {
+        let parts = text.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+        guard (2...3).contains(parts.count), parts.allSatisfy({ $0 != nil }), let lat = parts[0], let lon = parts[1],
+            (-90...90).contains(lat), (-180...180).contains(lon)
+        else {
+            throw ValidationError("--position must be LAT,LON[,ACC_M] in degrees, e.g. 35.68,139.76,50")
+        }
+        let accuracy = parts.count == 3 ? parts[2]! : 0
+        guard accuracy >= 0 else { throw ValidationError("--position accuracy must be ≥ 0 metres") }
+        return (lat, lon, accuracy)
+    }
+
+    func makeConfiguration() throws -> AgentConfiguration {
+        let directory = URL(fileURLWithPath: data)
+        return AgentConfiguration(
+            dataDirectory: directory,
+            servers: server,
+            position: try position.map(Self.parsePosition),
+            consent: AgentConfiguration.Consent(rawValue: consent) ?? .accept,
+            collectRoots: collectRoot.isEmpty ? nil : collectRoot.map { URL(fileURLWithPath: $0) }
+        )
+    }
+
+    public func run() async throws {
+        let logger = CommandLogging.logger(label: "piggyback.agent", level: logLevel)
+        let sink: (@Sendable (String) -> Void)? = trace ? Self.printLine : nil
+        let agent = Agent(configuration: try makeConfiguration(), logger: logger, trace: sink)
+        if let enroll {
+            do {
+                let id = try agent.enroll(token: enroll)
+                print("enrolled as device \(id); the first session registers it with the server")
+            } catch let error as PiggybackProtocol.TelexError {
+                throw ValidationError(error.message)
+            }
+        }
+        if once {
+            try await Self.runOnce(agent)
+            return
+        }
+        let resident = ResidentAgent(agent: agent, interval: .seconds(interval * 60), logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [resident], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+
+    /// Prints one trace line to standard output.
+    @Sendable public static func printLine(_ line: String) {
+        print(line)
+    }
+
+    /// Runs one session and prints its summary; failures exit non-zero with the reason.
+    public static func runOnce(_ agent: Agent) async throws {
+        do {
+            let report = try await agent.runSession()
+            print(SessionSummary.text(report))
+        } catch let error as AgentError {
+            FileHandle.standardError.write(Data("piggyback agent: \(error.message)\n".utf8))
+            throw ExitCode(SessionSummary.exitCode(error.code))
+        }
+    }
+}

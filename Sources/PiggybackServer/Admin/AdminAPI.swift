@@ -1,0 +1,154 @@
+import FluentKit
+import Foundation
+import Hummingbird
+import PiggybackProtocol
+
+/// The admin HTTP API (JSON), which every `piggyback admin` subcommand goes through.
+struct AdminAPI: Sendable {
+    let context: ServerContext
+    let token: AdminToken
+
+    /// Builds the router with authentication and every route.
+    func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.add(middleware: AdminAuthMiddleware(token: token))
+        router.get("/v1/health") { _, _ in
+            AdminJSON.Health(
+                status: "ok", server_id: context.serverID, database: context.store.backend,
+                endpoints: context.endpoints.urls, ca_sha256: context.authority.fingerprint
+            )
+        }
+        router.post("/v1/enroll-tokens") { request, ctx in try await enrollToken(request, ctx) }
+        router.get("/v1/devices") { _, _ in
+            try await DeviceRecord.query(on: context.store.db).sort(\.$enrolledAt).all().map(\.json)
+        }
+        router.get("/v1/devices/:id") { _, ctx in try await device(ctx.parameters.require("id")) }
+        router.post("/v1/devices/:id/revoke") { _, ctx in try await setState(ctx.parameters.require("id"), .revoked) }
+        router.post("/v1/devices/:id/accept") { _, ctx in try await setState(ctx.parameters.require("id"), .accepted) }
+        router.get("/v1/devices/:id/files") { _, ctx in try await files(ctx.parameters.require("id")) }
+        router.get("/v1/devices/:id/files/content") { request, ctx in try await fileContent(request, ctx) }
+        router.get("/v1/packages") { _, _ in try await context.catalog.packages().map(\.json) }
+        router.put("/v1/packages/:name/:version") { request, ctx in try await addPackage(request, ctx) }
+        router.post("/v1/assignments") { request, ctx in try await assign(request, ctx) }
+        router.post("/v1/collections") { request, ctx in try await collect(request, ctx) }
+        return router
+    }
+
+    func enrollToken(_ request: Request, _ ctx: BasicRequestContext) async throws -> AdminJSON.EnrollToken {
+        let body = try await request.decode(as: AdminJSON.EnrollTokenRequest.self, context: ctx)
+        let lifetime = body.expires_in_seconds ?? 86400
+        let uses = body.uses ?? 1
+        guard lifetime > 0, uses > 0 else {
+            throw AdminError(.badRequest, "invalid", "expires_in_seconds and uses must be positive")
+        }
+        let servers = context.endpoints.urls
+        let (token, expires) = try await context.enrollment.issue(
+            servers: servers, caFingerprint: context.authority.fingerprint, lifetime: lifetime, uses: uses
+        )
+        return AdminJSON.EnrollToken(
+            token: token.encoded, servers: servers, ca_sha256: token.caFingerprint,
+            expires_at: AdminJSON.time(expires) ?? "", uses: uses
+        )
+    }
+
+    func findDevice(_ id: String) async throws -> DeviceRecord {
+        guard let device = try await DeviceRecord.find(id, on: context.store.db) else {
+            throw AdminError(.notFound, "not_found", "no device \(id); see `piggyback admin devices`")
+        }
+        return device
+    }
+
+    func device(_ id: String) async throws -> AdminJSON.DeviceDetail {
+        let device = try await findDevice(id)
+        let inventory = (try? JSONDecoder().decode([String: [String: String]].self, from: Data(device.inventory.utf8))) ?? [:]
+        let position = device.position.flatMap { try? JSONDecoder().decode(AdminJSON.Position.self, from: Data($0.utf8)) }
+        let records = try await DeliveryRecord.query(on: context.store.db).filter(\.$deviceID == id).sort(\.$updatedAt).all()
+        let packages = try await PackageRecord.query(on: context.store.db).filter(\.$id ~~ records.map(\.packageID)).all()
+        let byID = Dictionary(uniqueKeysWithValues: packages.compactMap { p in p.id.map { ($0, p) } })
+        let deliveries = records.map { record in
+            AdminJSON.Delivery(
+                package: byID[record.packageID]?.name ?? "?", version: byID[record.packageID]?.version ?? "?",
+                state: record.state, bytes: record.bytes, detail: record.detail,
+                updated_at: AdminJSON.time(record.updatedAt) ?? ""
+            )
+        }
+        return AdminJSON.DeviceDetail(device: device.json, inventory: inventory, position: position, deliveries: deliveries)
+    }
+
+    func setState(_ id: String, _ state: DeviceRecord.State) async throws -> AdminJSON.Device {
+        let device = try await findDevice(id)
+        device.state = state.rawValue
+        try await device.save(on: context.store.db)
+        context.logger.notice("device state changed", metadata: ["device": "\(id)", "state": "\(state.rawValue)"])
+        return device.json
+    }
+
+    func files(_ id: String) async throws -> [AdminJSON.File] {
+        _ = try await findDevice(id)
+        return try await context.collections.files(deviceID: id).map { file in
+            AdminJSON.File(
+                path: file.path, size: file.size, sha256: file.sha256, mtime: AdminJSON.time(file.mtime) ?? "",
+                collected_at: AdminJSON.time(file.collectedAt) ?? "", order: file.orderID.uuidString.lowercased()
+            )
+        }
+    }
+
+    func fileContent(_ request: Request, _ ctx: BasicRequestContext) async throws -> Response {
+        let id = try ctx.parameters.require("id")
+        guard let path = request.uri.queryParameters.get("path") else {
+            throw AdminError(.badRequest, "invalid", "give the file's path on the terminal as ?path=")
+        }
+        guard let file = try await context.collections.files(deviceID: id).first(where: { $0.path == path }) else {
+            throw AdminError(.notFound, "not_found", "device \(id) has no collected file \(path); see `piggyback admin files \(id)`")
+        }
+        let body = try await FileIO().loadFile(path: context.blobs.url(sha256: file.sha256).path, context: ctx)
+        return Response(status: .ok, headers: [.contentType: "application/octet-stream"], body: body)
+    }
+
+    func addPackage(_ request: Request, _ ctx: BasicRequestContext) async throws -> AdminJSON.Package {
+        let name = try ctx.parameters.require("name")
+        let version = try ctx.parameters.require("version")
+        let temporary = context.blobs.temporaryURL()
+        guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
+            throw AdminError(.internalServerError, "storage", "cannot create \(temporary.path)")
+        }
+        do {
+            let handle = try FileHandle(forWritingTo: temporary)
+            defer { try? handle.close() }
+            for try await buffer in request.body {
+                try handle.write(contentsOf: buffer.readableBytesView)
+            }
+        } catch {
+            try? FileManager.default.removeItem(at: temporary)
+            throw AdminError(.internalServerError, "storage", "could not store the upload: \(error)")
+        }
+        let record = try await context.catalog.add(name: name, version: version, file: temporary)
+        context.logger.info("package added", metadata: ["package": "\(name)@\(version)", "size": "\(record.size)"])
+        return record.json
+    }
+
+    func assign(_ request: Request, _ ctx: BasicRequestContext) async throws -> AdminJSON.Assignment {
+        let body = try await request.decode(as: AdminJSON.AssignRequest.self, context: ctx)
+        guard (body.device != nil) != (body.all ?? false) else {
+            throw AdminError(.badRequest, "invalid", "assign to exactly one of a device or all")
+        }
+        let package = try await context.catalog.package(name: body.package, version: body.version)
+        let assignment = try await context.catalog.assign(package: package, deviceID: body.device)
+        return AdminJSON.Assignment(
+            id: assignment.id?.uuidString.lowercased() ?? "", package: package.name, version: package.version,
+            device: body.device, created_at: AdminJSON.time(assignment.createdAt) ?? ""
+        )
+    }
+
+    func collect(_ request: Request, _ ctx: BasicRequestContext) async throws -> AdminJSON.CollectionOrder {
+        let body = try await request.decode(as: AdminJSON.CollectRequest.self, context: ctx)
+        guard (body.device != nil) != (body.all ?? false) else {
+            throw AdminError(.badRequest, "invalid", "collect from exactly one of a device or all")
+        }
+        let order = try await context.collections.order(deviceID: body.device, paths: body.paths, maxBytes: body.max_bytes ?? 0)
+        return AdminJSON.CollectionOrder(
+            id: order.id?.uuidString.lowercased() ?? "", device: order.deviceID, paths: body.paths,
+            max_bytes: order.maxBytes, created_at: AdminJSON.time(order.createdAt) ?? ""
+        )
+    }
+}

@@ -1,0 +1,67 @@
+import Foundation
+import PiggybackProtocol
+
+/// Everything a server needs to start; the CLI maps its flags onto this.
+public struct ServerConfiguration: Sendable {
+    /// Where the server keeps its database, CA, blobs and admin token.
+    public var dataDirectory: URL
+    /// Agent endpoint (TLS, WebSocket) host.
+    public var listenHost: String
+    /// Agent endpoint port; 0 picks a free port (tests).
+    public var listenPort: Int
+    /// Admin HTTP API host; loopback only by default.
+    public var adminHost: String
+    /// Admin HTTP API port; 0 picks a free port.
+    public var adminPort: Int
+    /// `sqlite` (embedded, in the data directory) or a `postgres://` URL.
+    public var database: String
+    /// Extra names (DNS or IP) agents reach this server by; covered by the certificate.
+    public var advertise: [String]
+    /// Where the server stands, reported in 1010 so agents can pick the nearest.
+    public var location: (lat: Double, lon: Double)?
+    /// Bytes of file data per 1030/50 chunk.
+    public var chunkSize: Int
+    /// Chunks in flight before the sender waits for an acknowledgement.
+    public var window: Int
+    /// Largest telex accepted.
+    public var maxFrameSize: Int
+
+    /// Defaults: `./piggyback-data`, agents on 0.0.0.0:7443, admin on 127.0.0.1:7080, SQLite.
+    public init(
+        dataDirectory: URL = URL(fileURLWithPath: "piggyback-data"),
+        listenHost: String = "0.0.0.0",
+        listenPort: Int = 7443,
+        adminHost: String = "127.0.0.1",
+        adminPort: Int = 7080,
+        database: String = "sqlite",
+        advertise: [String] = [],
+        location: (lat: Double, lon: Double)? = nil,
+        chunkSize: Int = 256 * 1024,
+        window: Int = 8,
+        maxFrameSize: Int = TelexCodec.defaultMaxFrameSize
+    ) {
+        self.dataDirectory = dataDirectory
+        self.listenHost = listenHost
+        self.listenPort = listenPort
+        self.adminHost = adminHost
+        self.adminPort = adminPort
+        self.database = database
+        self.advertise = advertise
+        self.location = location
+        self.chunkSize = chunkSize
+        self.window = window
+        self.maxFrameSize = maxFrameSize
+    }
+
+    /// The names the server certificate must cover: the listen address (or, for a
+    /// wildcard listen, loopback), this host's name, and every advertised name.
+    public var certificateNames: [String] {
+        var names: [String] = ["localhost", "127.0.0.1", "::1"]
+        if !["0.0.0.0", "::", ""].contains(listenHost) { names.append(listenHost) }
+        let host = ProcessInfo.processInfo.hostName
+        if !host.isEmpty { names.append(host) }
+        names.append(contentsOf: advertise)
+        var seen = Set<String>()
+        return names.filter { seen.insert($0).inserted }
+    }
+}

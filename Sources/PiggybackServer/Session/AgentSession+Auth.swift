@@ -1,0 +1,121 @@
+import Crypto
+import FluentKit
+import Foundation
+import PiggybackProtocol
+
+extension AgentSession {
+    /// 20 → 1020: version negotiation, first-contact enrollment, proof of key possession.
+    mutating func authenticate(_ auth: WireAuthenticate) async throws -> Outcome {
+        let peer = ProtocolVersion.range(min: auth.protocolMin, max: auth.protocolMax)
+        guard let version = ProtocolVersion.negotiate(peer: peer) else {
+            throw TelexError(
+                .unsupportedVersion,
+                "agent speaks protocol \(ProtocolVersion.describe(peer)), this server speaks \(ProtocolVersion.describe(ProtocolVersion.supported))",
+                code: TelexCode.authenticate.rawValue
+            )
+        }
+        let deviceID = auth.deviceID
+        var record: DeviceRecord
+        if auth.hasEnrollment {
+            let enrollment = auth.enrollment
+            switch try await context.enrollment.enroll(
+                deviceID: deviceID, publicKey: Array(enrollment.publicKey),
+                hostname: enrollment.hostname, secret: enrollment.tokenSecret
+            ) {
+            case .success(let enrolled): record = enrolled
+            case .failure(let error): throw error
+            }
+        } else {
+            guard let found = try await DeviceRecord.find(deviceID, on: context.store.db) else {
+                throw TelexError(.authDenied, "device \(deviceID) is not enrolled here; enroll it with a token from `piggyback admin enroll-token`", code: 20)
+            }
+            record = found
+        }
+        switch DeviceRecord.State(rawValue: record.state) {
+        case .accepted: break
+        case .revoked: throw TelexError(.authDenied, "device \(deviceID) has been revoked by an administrator", code: 20)
+        case .pending, nil: throw TelexError(.authDenied, "device \(deviceID) is waiting for an administrator's approval", code: 20)
+        }
+        let transcript = AuthenticationTranscript.bytes(challenge: challenge, serverID: context.serverID, deviceID: deviceID)
+        guard let key = try? Curve25519.Signing.PublicKey(rawRepresentation: record.publicKey),
+            key.isValidSignature(auth.signature, for: transcript)
+        else {
+            throw TelexError(.authDenied, "signature of device \(deviceID) does not verify against this session's challenge", code: 20)
+        }
+        challenge = []  // one signature per challenge
+        record.lastSeen = Date()
+        record.lastAddress = remoteAddress
+        try await record.save(on: context.store.db)
+        device = record
+        logger[metadataKey: "device"] = "\(deviceID)"
+        logger.info("terminal authenticated", metadata: ["enrolled": "\(auth.hasEnrollment)", "version": "\(version)"])
+
+        var result = WireAuthResult()
+        result.accepted = true
+        result.protocolVersion = version
+        result.inventory.all = true
+        result.inventoryVersion = UInt64(max(0, record.inventoryVersion))
+        result.chunkSize = UInt32(context.configuration.chunkSize)
+        result.window = UInt32(context.configuration.window)
+        return Outcome(replies: [.authResult(result)])
+    }
+
+    /// 60: keeps the reported position for position-dependent delivery.
+    func store(position: WirePosition) async throws {
+        guard let device else { return }
+        guard !position.unknown else { return }
+        guard (-90...90).contains(position.lat), (-180...180).contains(position.lon), position.accuracyM >= 0 else {
+            throw TelexError(.invalid, "position \(position.lat),\(position.lon) ±\(position.accuracyM) m is not on earth", code: 60)
+        }
+        let json: [String: PositionJSONValue] = [
+            "lat": .number(position.lat), "lon": .number(position.lon), "accuracy_m": .number(position.accuracyM),
+            "source": .text(position.source), "time_unix_ms": .number(Double(position.timeUnixMs)),
+        ]
+        device.position = String(decoding: try JSONEncoder.sorted.encode(json), as: UTF8.self)
+        try await device.save(on: context.store.db)
+    }
+
+    /// 30: keeps the inventory as reported and acknowledges its version.
+    func store(inventory: WireInventory) async throws {
+        guard let device else { return }
+        var sections: [String: [String: String]] = [:]
+        if !inventory.full, let old = try? JSONDecoder().decode([String: [String: String]].self, from: Data(device.inventory.utf8)) {
+            sections = old
+        }
+        for section in inventory.sections {
+            var items = sections[section.name] ?? [:]
+            if inventory.full { items = [:] }
+            for item in section.items { items[item.key] = item.value }
+            for key in section.removed { items[key] = nil }
+            if !section.failed.isEmpty { items["_failed"] = section.failed }
+            sections[section.name] = items
+        }
+        device.inventory = String(decoding: try JSONEncoder.sorted.encode(sections), as: UTF8.self)
+        device.inventoryVersion = Int64(clamping: inventory.version)
+        if let hostname = sections["os"]?["hostname"] { device.hostname = hostname }
+        try await device.save(on: context.store.db)
+    }
+}
+
+/// A JSON scalar, for small hand-built documents.
+enum PositionJSONValue: Encodable {
+    case number(Double)
+    case text(String)
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .number(let value): try container.encode(value)
+        case .text(let value): try container.encode(value)
+        }
+    }
+}
+
+extension JSONEncoder {
+    /// An encoder with sorted keys, so stored JSON is byte-stable.
+    static var sorted: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return encoder
+    }
+}

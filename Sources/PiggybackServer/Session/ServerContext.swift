@@ -1,0 +1,47 @@
+import Synchronization
+import Foundation
+import Logging
+import PiggybackProtocol
+
+/// What every session and admin request shares: storage, catalogue, configuration.
+struct ServerContext: Sendable {
+    let configuration: ServerConfiguration
+    let serverID: String
+    let store: ServerStore
+    let blobs: BlobStore
+    let catalog: Catalog
+    let collections: Collections
+    let enrollment: Enrollment
+    let authority: CertificateAuthority
+    let logger: Logger
+    /// Agent endpoints, set once the listener is bound (the port may be chosen at bind time).
+    let endpoints: EndpointBox
+
+    init(configuration: ServerConfiguration, serverID: String, store: ServerStore, blobs: BlobStore, authority: CertificateAuthority, logger: Logger) {
+        self.configuration = configuration
+        self.serverID = serverID
+        self.store = store
+        self.blobs = blobs
+        self.catalog = Catalog(store: store, blobs: blobs)
+        self.collections = Collections(store: store, blobs: blobs)
+        self.enrollment = Enrollment(store: store)
+        self.authority = authority
+        self.logger = logger
+        self.endpoints = EndpointBox()
+    }
+}
+
+/// The agent endpoint URLs, known only after the listener has bound its port.
+final class EndpointBox: Sendable {
+    private let storage = Mutex<[String]>([])
+
+    var urls: [String] { storage.withLock { $0 } }
+
+    func set(port: Int, names: [String]) {
+        let urls = names.map { name in
+            let host = name.contains(":") ? "[\(name)]" : name
+            return "wss://\(host):\(port)/v1/session"
+        }
+        storage.withLock { $0 = urls }
+    }
+}

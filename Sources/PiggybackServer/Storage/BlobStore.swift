@@ -1,0 +1,73 @@
+import Crypto
+import Foundation
+import PiggybackProtocol
+
+/// Files kept by content: `blobs/ab/cdef…` named by their SHA-256.
+///
+/// Data first goes to a temporary or partial file and becomes a blob only after its digest
+/// is known (and, for uploads, checked), so nothing half-written is ever addressable.
+public struct BlobStore: Sendable {
+    /// The directory that holds `blobs/`, `partial/` and `tmp/`.
+    public let root: URL
+
+    /// Creates the store's directories under `root`.
+    public init(root: URL) throws {
+        self.root = root
+        for sub in ["blobs", "partial", "tmp"] {
+            try FileManager.default.createDirectory(at: root.appendingPathComponent(sub), withIntermediateDirectories: true)
+        }
+    }
+
+    /// Where the blob with this digest lives.
+    public func url(sha256 hex: String) -> URL {
+        root.appendingPathComponent("blobs").appendingPathComponent(String(hex.prefix(2))).appendingPathComponent(hex)
+    }
+
+    /// Whether a blob exists.
+    public func contains(sha256 hex: String) -> Bool {
+        FileManager.default.fileExists(atPath: url(sha256: hex).path)
+    }
+
+    /// A partial upload's file, named by a caller-chosen key (device, order, file digest).
+    public func partialURL(key: String) -> URL {
+        root.appendingPathComponent("partial").appendingPathComponent(key)
+    }
+
+    /// A fresh temporary file for streaming data into.
+    public func temporaryURL() -> URL {
+        root.appendingPathComponent("tmp").appendingPathComponent(UUID().uuidString)
+    }
+
+    /// Hashes a finished file and moves it into place; returns its digest.
+    /// With `expected`, a mismatch deletes the file and throws.
+    @discardableResult
+    public func commit(file: URL, expected: String? = nil) throws -> String {
+        let digest = try Self.sha256(of: file)
+        if let expected, expected != digest {
+            try? FileManager.default.removeItem(at: file)
+            throw ServerError(.invalid, "content digest \(digest) does not match the announced \(expected)")
+        }
+        let target = url(sha256: digest)
+        try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+        if FileManager.default.fileExists(atPath: target.path) {
+            try FileManager.default.removeItem(at: file)
+        } else {
+            let handle = try FileHandle(forWritingTo: file)
+            try handle.synchronize()
+            try handle.close()
+            try FileManager.default.moveItem(at: file, to: target)
+        }
+        return digest
+    }
+
+    /// SHA-256 of a file, read in 1 MiB pieces.
+    public static func sha256(of file: URL) throws -> String {
+        let handle = try FileHandle(forReadingFrom: file)
+        defer { try? handle.close() }
+        var hasher = SHA256()
+        while let data = try handle.read(upToCount: 1 << 20), !data.isEmpty {
+            hasher.update(data: data)
+        }
+        return Hex.encode(hasher.finalize())
+    }
+}

@@ -1,0 +1,66 @@
+import ArgumentParser
+import Foundation
+import PiggybackServer
+
+/// The server's flags, shared by `server` and `quickstart`.
+struct ServerOptions: ParsableArguments {
+    @Option(name: .long, help: "Data directory (database, CA, packages, collected files).")
+    var data: String = "piggyback-data"
+
+    @Option(name: .long, help: "Agent endpoint HOST:PORT (TLS WebSocket).")
+    var listen: String = "0.0.0.0:7443"
+
+    @Option(name: .long, help: "Admin API HOST:PORT (keep it on loopback unless fronted by a proxy).")
+    var adminListen: String = "127.0.0.1:7080"
+
+    @Option(name: .long, help: "`sqlite` (embedded, in DATA) or a postgres:// URL.")
+    var database: String = "sqlite"
+
+    @Option(name: .long, help: "Another name or address agents reach this server by; repeat.")
+    var advertise: [String] = []
+
+    @Option(name: .long, help: "This server's position LAT,LON, reported to agents.")
+    var location: String?
+
+    @Option(name: .long, help: "Bytes of file data per chunk.")
+    var chunkSize: Int = 256 * 1024
+
+    @Option(name: .long, help: "Log level (trace, debug, info, notice, warning, error).")
+    var logLevel: String = "info"
+
+    func validate() throws {
+        _ = try Self.hostPort(listen, flag: "--listen")
+        _ = try Self.hostPort(adminListen, flag: "--admin-listen")
+        if let location { _ = try Self.location(location) }
+        guard (1024...(2 << 20)).contains(chunkSize) else { throw ValidationError("--chunk-size must be between 1 KiB and 2 MiB") }
+    }
+
+    static func hostPort(_ text: String, flag: String) throws -> (String, Int) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
+            throw ValidationError("\(flag) must be HOST:PORT, e.g. 0.0.0.0:7443")
+        }
+        let host = String(text[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        return (host.isEmpty ? "0.0.0.0" : host, port)
+    }
+
+    static func location(_ text: String) throws -> (lat: Double, lon: Double) {
+        let parts = text.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+        guard parts.count == 2, (-90...90).contains(parts[0]), (-180...180).contains(parts[1]) else {
+            throw ValidationError("--location must be LAT,LON in degrees, e.g. 35.68,139.76")
+        }
+        return (parts[0], parts[1])
+    }
+
+    func makeConfiguration() throws -> ServerConfiguration {
+        let (host, port) = try Self.hostPort(listen, flag: "--listen")
+        let (adminHost, adminPort) = try Self.hostPort(adminListen, flag: "--admin-listen")
+        return ServerConfiguration(
+            dataDirectory: URL(fileURLWithPath: data),
+            listenHost: host, listenPort: port,
+            adminHost: adminHost, adminPort: adminPort,
+            database: database, advertise: advertise,
+            location: try location.map(Self.location),
+            chunkSize: chunkSize
+        )
+    }
+}
