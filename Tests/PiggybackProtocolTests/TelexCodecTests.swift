@@ -1,3 +1,4 @@
+import Foundation
 import PiggybackProtocol
 import Testing
 
@@ -10,10 +11,10 @@ func sampleTelexes() -> [Telex] {
     var address = WireServerAddress()
     address.serverID = "s1"
     address.endpoints = ["wss://127.0.0.1:7443/v1/session"]
-    address.challenge = [1, 2, 3]
+    address.challenge = Data([1, 2, 3])
     var auth = WireAuthenticate()
     auth.deviceID = "d1"
-    auth.signature = Array(repeating: 7, count: 64)
+    auth.signature = Data(repeating: 7, count: 64)
     var result = WireAuthResult()
     result.accepted = true
     result.inventoryVersion = 42
@@ -37,7 +38,7 @@ func sampleTelexes() -> [Telex] {
     offer.offer.items = [offerItem]
     var chunk = WireDelivery()
     chunk.chunk.itemID = "p1"
-    chunk.chunk.data = [9, 9, 9]
+    chunk.chunk.data = Data([9, 9, 9])
     var status = WireDeliveryStatus()
     var progress = WireItemProgress()
     progress.itemID = "p1"
@@ -112,7 +113,7 @@ func sampleTelexes() -> [Telex] {
     @Test func oversizedIsRefusedOnBothSides() throws {
         let small = TelexCodec(maxFrameSize: 64)
         var chunk = WireDelivery()
-        chunk.chunk.data = Array(repeating: 1, count: 100)
+        chunk.chunk.data = Data(repeating: 1, count: 100)
         let encodeError = #expect(throws: TelexError.self) { try small.encode(.delivery(chunk)) }
         #expect(encodeError?.reason == .oversized)
         let frame = try codec.encode(.delivery(chunk))

@@ -45,7 +45,11 @@ enum AgentEndpoint {
     static func serve(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, context: ServerContext, remote: String) async throws {
         var session = AgentSession(context: context, remoteAddress: remote)
         var assembler = FrameAssembler(maxFrameSize: context.configuration.maxFrameSize)
+        var closing = false
         for try await fragment in inbound {
+            // After 1050/1090 the server has said its last word; it waits for the agent's
+            // close frame (bounded by the WebSocket close timeout) and ignores anything else.
+            if closing { continue }
             let outcome: AgentSession.Outcome
             do {
                 guard
@@ -64,7 +68,10 @@ enum AgentEndpoint {
                 let frame = try session.codec.encode(reply)
                 try await outbound.write(.binary(ByteBuffer(bytes: frame)))
             }
-            if outcome.close { return }
+            if outcome.close {
+                closing = true
+                try await outbound.close(.normalClosure, reason: nil)
+            }
         }
     }
 }
