@@ -36,30 +36,41 @@ public final class ManagementServer: Sendable {
         self.adminToken = try AdminToken.loadOrCreate(in: directory)
         self.authority = try CertificateAuthority.loadOrCreate(in: directory, names: configuration.certificateNames, logger: logger)
         let store = try await ServerStore.open(database: configuration.database, dataDirectory: directory, logger: logger)
-        let blobs = try BlobStore(root: directory)
-        let context = ServerContext(
-            configuration: configuration, serverID: serverID, store: store, blobs: blobs, authority: authority, logger: logger
-        )
-        self.context = context
-        let ports = PortsBox()
-        self.ports = ports
-        let names = configuration.advertise.isEmpty ? Self.defaultAdvertised(configuration) : configuration.advertise
-        let agents = try AgentEndpoint.application(context: context) { port in
-            context.endpoints.set(port: port, names: names)
-            await ports.set(agent: port)
+        do {
+            let blobs = try BlobStore(root: directory)
+            let context = ServerContext(
+                configuration: configuration, serverID: serverID, store: store, blobs: blobs, authority: authority, logger: logger
+            )
+            self.context = context
+            let ports = PortsBox()
+            self.ports = ports
+            let names = configuration.advertise.isEmpty ? Self.defaultAdvertised(configuration) : configuration.advertise
+            let agents = try AgentEndpoint.application(context: context) { port in
+                context.endpoints.set(port: port, names: names)
+                await ports.set(agent: port)
+            }
+            let admin = Application(
+                router: AdminAPI(context: context, token: adminToken).router(),
+                configuration: .init(address: .hostname(configuration.adminHost, port: configuration.adminPort), serverName: "piggyback-admin"),
+                onServerRunning: { channel in await ports.set(admin: channel.localAddress?.port ?? 0) },
+                logger: logger
+            )
+            self.services = [StoreCloser(store: store), agents, admin]
+        } catch {
+            await store.close()
+            throw error
         }
-        let admin = Application(
-            router: AdminAPI(context: context, token: adminToken).router(),
-            configuration: .init(address: .hostname(configuration.adminHost, port: configuration.adminPort), serverName: "piggyback-admin"),
-            onServerRunning: { channel in await ports.set(admin: channel.localAddress?.port ?? 0) },
-            logger: logger
-        )
-        self.services = [StoreCloser(store: store), agents, admin]
     }
 
     /// Waits until both listeners are bound; returns (agent port, admin port).
     public func ready() async -> (agent: Int, admin: Int) {
         await ports.wait()
+    }
+
+    /// Closes the database of a server whose services never ran (they close it themselves
+    /// on graceful shutdown).
+    public func close() async {
+        await context.store.close()
     }
 
     /// The agent endpoint URLs the server advertises (after ``ready()``).

@@ -5,12 +5,14 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// The server's database: embedded SQLite by default, PostgreSQL for several replicas.
 ///
 /// Owns the Fluent `Databases` and runs the migrations on open; the same schema on both.
 public final class ServerStore: Sendable {
     let databases: Databases
+    let closed = Mutex(false)
     /// The database handle every component queries through.
     let db: any Database
     /// Which backend is in use (`sqlite` or `postgres`), for logs and status.
@@ -28,10 +30,12 @@ public final class ServerStore: Sendable {
             do {
                 databases.use(try .postgres(url: database, maxConnectionsPerEventLoop: 4), as: .psql)
             } catch {
+                await databases.shutdownAsync()
                 throw ServerError(.configuration, "--database \(database) is not a usable PostgreSQL URL: \(error)")
             }
             backend = "postgres"
         } else {
+            await databases.shutdownAsync()
             throw ServerError(.configuration, "--database must be `sqlite` or a postgres:// URL, got \(database)")
         }
         let eventLoop = MultiThreadedEventLoopGroup.singleton.any()
@@ -58,8 +62,12 @@ public final class ServerStore: Sendable {
         self.backend = backend
     }
 
-    /// Closes every connection; call once, at shutdown.
+    /// Closes every connection; later calls do nothing.
     public func close() async {
-        await databases.shutdownAsync()
+        let first = closed.withLock { done in
+            defer { done = true }
+            return !done
+        }
+        if first { await databases.shutdownAsync() }
     }
 }

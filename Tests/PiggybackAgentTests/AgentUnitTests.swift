@@ -1,0 +1,80 @@
+import Foundation
+@testable import PiggybackAgent
+import Testing
+
+@Suite struct EndpointTests {
+    @Test func parsesURLsAndBareHostPort() throws {
+        let full = try Endpoint("wss://mgmt.example.com:7443/v1/session")
+        #expect(full.host == "mgmt.example.com" && full.port == 7443 && !full.isIPAddress)
+        let bare = try Endpoint("127.0.0.1:9000")
+        #expect(bare.url == "wss://127.0.0.1:9000/v1/session" && bare.isIPAddress)
+        let v6 = try Endpoint("wss://[::1]:7443/v1/session")
+        #expect(v6.host == "::1" && v6.isIPAddress)
+        #expect(throws: AgentError.self) { try Endpoint("https://x/") }
+    }
+}
+
+@Suite struct IdentityTests {
+    @Test func identityIsRandomStableAndPrivate() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pb-id-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let created = try DeviceIdentity.create(in: directory)
+        let loaded = try DeviceIdentity.load(from: directory)
+        #expect(loaded?.deviceID == created.deviceID)
+        #expect(loaded?.publicKey == created.publicKey)
+        #expect(UUID(uuidString: created.deviceID) != nil)
+        #expect(!created.deviceID.contains(ProcessInfo.processInfo.hostName))
+        let other = FileManager.default.temporaryDirectory.appendingPathComponent("pb-id-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: other, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: other) }
+        #expect(try DeviceIdentity.create(in: other).deviceID != created.deviceID)
+        let mode = (try FileManager.default.attributesOfItem(atPath: DeviceIdentity.url(in: directory).path)[.posixPermissions] as? NSNumber)?.intValue
+        #expect(mode == 0o600)
+    }
+
+    @Test func corruptIdentityIsAClearError() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pb-id-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try "{".write(to: DeviceIdentity.url(in: directory), atomically: true, encoding: .utf8)
+        let error = #expect(throws: AgentError.self) { try DeviceIdentity.load(from: directory) }
+        #expect(error?.code == .identity)
+    }
+}
+
+@Suite struct DownloadStoreTests {
+    @Test func packageNamesCannotClimbOut() {
+        #expect(DownloadStore.safe("../../etc/passwd") == "_._.._etc_passwd")
+        #expect(DownloadStore.safe("..") == "_.")
+        #expect(DownloadStore.safe("") == "_")
+        #expect(DownloadStore.safe("curl+ssl-8.5") == "curl+ssl-8.5")
+    }
+}
+
+@Suite struct InventoryTests {
+    @Test func readsAFixtureTreeAndNamesFailedSections() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("pb-inv-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        for dir in ["etc", "proc/sys/kernel"] {
+            try FileManager.default.createDirectory(at: root.appendingPathComponent(dir), withIntermediateDirectories: true)
+        }
+        try "ID=debian\nNAME=\"Debian GNU/Linux\"\nVERSION_ID=\"12\"\n".write(to: root.appendingPathComponent("etc/os-release"), atomically: true, encoding: .utf8)
+        try "terminal-7\n".write(to: root.appendingPathComponent("proc/sys/kernel/hostname"), atomically: true, encoding: .utf8)
+        try "6.1.0\n".write(to: root.appendingPathComponent("proc/sys/kernel/osrelease"), atomically: true, encoding: .utf8)
+        let sections = InventoryCollector(root: root).collect()
+        let os = try #require(sections.first { $0.name == "os" })
+        #expect(os.failed.isEmpty)
+        #expect(os.items.map(\.key) == ["hostname", "id", "kernel", "name", "version"])  // canonical order
+        #expect(os.items.first { $0.key == "name" }?.value == "Debian GNU/Linux")
+        #expect(os.items.first { $0.key == "hostname" }?.value == "terminal-7")
+        let hardware = try #require(sections.first { $0.name == "hardware" })
+        #expect(!hardware.failed.isEmpty)  // no /proc/cpuinfo in the fixture: named, not fatal
+    }
+
+    @Test func liveSystemInventoryHasTheSkeletonFields() {
+        let sections = InventoryCollector().collect()
+        let keys = Set(sections.flatMap { $0.items.map(\.key) })
+        #expect(keys.isSuperset(of: ["hostname", "kernel", "cpu_model", "cpu_cores", "memory_total"]))
+    }
+}
