@@ -110,6 +110,24 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Benchmarks (docs/BENCHMARKS.md): `swift run -c release piggyback-bench`.
+        .executableTarget(
+            name: "piggyback-bench",
+            dependencies: [
+                "PiggybackAgent",
+                "PiggybackServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "WSClient", package: "swift-websocket"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Benchmarks/SessionBench",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "PiggybackProtocolTests",
             dependencies: ["PiggybackProtocol"],
