@@ -57,8 +57,21 @@ public struct Agent: Sendable {
         let candidates = try (configuration.servers.isEmpty ? enrollment.servers : configuration.servers).map(Endpoint.init)
         guard !candidates.isEmpty else { throw AgentError(.notEnrolled, "no server known; give --server wss://HOST:PORT/v1/session") }
         let registry = try await AgentRegistry.open(directory: directory, logger: logger)
+        do {
+            let report = try await firstAnswering(candidates, identity: identity, enrollment: &enrollment, registry: registry)
+            await registry.close()
+            return report
+        } catch {
+            await registry.close()
+            throw error
+        }
+    }
+
+    /// Tries the endpoints in order; an unreachable one passes the turn to the next.
+    func firstAnswering(
+        _ candidates: [Endpoint], identity: DeviceIdentity, enrollment: inout EnrollmentState, registry: AgentRegistry
+    ) async throws -> SessionReport {
         var failures: [String] = []
-        defer { Task { await registry.close() } }
         for endpoint in candidates {
             do {
                 var report = try await session(endpoint: endpoint, identity: identity, enrollment: enrollment, registry: registry)
@@ -66,7 +79,7 @@ public struct Agent: Sendable {
                 if enrollment.secret != nil {
                     enrollment.secret = nil
                     enrollment.enrolled_at = Date()
-                    try enrollment.save(in: directory)
+                    try enrollment.save(in: configuration.dataDirectory)
                     report.enrolled = true
                 }
                 try? await registry.recordSession(server: endpoint.url, result: "ok", bytesSent: report.bytesSent, bytesReceived: report.bytesReceived)
