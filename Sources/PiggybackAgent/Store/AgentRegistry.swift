@@ -38,6 +38,7 @@ public actor AgentRegistry {
     func migrate() async throws {
         for statement in [
             "PRAGMA journal_mode=WAL",
+            "PRAGMA synchronous=NORMAL",
             """
             CREATE TABLE IF NOT EXISTS packages (
               sha256 TEXT NOT NULL, name TEXT NOT NULL, version TEXT NOT NULL, size INTEGER NOT NULL,

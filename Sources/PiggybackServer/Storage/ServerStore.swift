@@ -53,6 +53,17 @@ public final class ServerStore: Sendable {
             await databases.shutdownAsync()
             throw ServerError(.storage, "the database was shut down while opening")
         }
+        if backend == "sqlite", let sql = db as? any SQLDatabase {
+            // WAL: one sync per commit instead of several, and readers never block the writer.
+            // NORMAL keeps the database consistent on power loss; the last commits may be lost,
+            // which costs at most a repeated offer (the terminal checks digests).
+            do {
+                try await sql.raw("PRAGMA journal_mode=WAL").run()
+                try await sql.raw("PRAGMA synchronous=NORMAL").run()
+            } catch {
+                logger.warning("cannot switch SQLite to WAL", metadata: ["error": "\(error)"])
+            }
+        }
         return ServerStore(databases: databases, db: db, backend: backend)
     }
 
