@@ -30,7 +30,8 @@ import Testing
         let detail = try await server.adminJSON("GET", "/v1/devices/\(id)") as? [String: Any]
         let inventory = detail?["inventory"] as? [String: [String: String]]
         #expect(inventory?["os"]?["hostname"]?.isEmpty == false)
-        #expect(inventory?["hardware"]?["memory_total"] != nil)
+        #expect(inventory?["memory"]?["total"] != nil)
+        #expect(inventory?["cpu"]?["cores"] != nil)
         #expect((detail?["position"] as? [String: Any])?["lat"] as? Double == 35.68)
 
         let package = Data((0..<200_000).map { _ in UInt8.random(in: 0...255) })

@@ -9,7 +9,10 @@ struct TestAgent {
     let agent: Agent
     let lines: TraceLines
 
-    init(servers: [String] = [], consent: AgentConfiguration.Consent = .accept, position: (Double, Double, Double)? = nil) {
+    init(
+        servers: [String] = [], consent: AgentConfiguration.Consent = .accept, position: (Double, Double, Double)? = nil,
+        inventoryRoot: URL = URL(fileURLWithPath: "/")
+    ) {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("pb-agent-\(UUID().uuidString)")
         var logger = Logger(label: "test.agent")
         logger.logLevel = .warning
@@ -19,7 +22,8 @@ struct TestAgent {
             configuration: AgentConfiguration(
                 dataDirectory: directory, servers: servers,
                 position: position.map { (lat: $0.0, lon: $0.1, accuracy: $0.2) }, consent: consent,
-                collectRoots: [directory.appendingPathComponent("outbox")], sessionTimeout: .seconds(60)
+                collectRoots: [directory.appendingPathComponent("outbox")], sessionTimeout: .seconds(60),
+                inventoryRoot: inventoryRoot
             ),
             logger: logger,
             trace: { line in lines.append(line) }

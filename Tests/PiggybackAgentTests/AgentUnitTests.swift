@@ -52,29 +52,3 @@ import Testing
     }
 }
 
-@Suite struct InventoryTests {
-    @Test func readsAFixtureTreeAndNamesFailedSections() throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("pb-inv-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: root) }
-        for dir in ["etc", "proc/sys/kernel"] {
-            try FileManager.default.createDirectory(at: root.appendingPathComponent(dir), withIntermediateDirectories: true)
-        }
-        try "ID=debian\nNAME=\"Debian GNU/Linux\"\nVERSION_ID=\"12\"\n".write(to: root.appendingPathComponent("etc/os-release"), atomically: true, encoding: .utf8)
-        try "terminal-7\n".write(to: root.appendingPathComponent("proc/sys/kernel/hostname"), atomically: true, encoding: .utf8)
-        try "6.1.0\n".write(to: root.appendingPathComponent("proc/sys/kernel/osrelease"), atomically: true, encoding: .utf8)
-        let sections = InventoryCollector(root: root).collect()
-        let os = try #require(sections.first { $0.name == "os" })
-        #expect(os.failed.isEmpty)
-        #expect(os.items.map(\.key) == ["hostname", "id", "kernel", "name", "version"])  // canonical order
-        #expect(os.items.first { $0.key == "name" }?.value == "Debian GNU/Linux")
-        #expect(os.items.first { $0.key == "hostname" }?.value == "terminal-7")
-        let hardware = try #require(sections.first { $0.name == "hardware" })
-        #expect(!hardware.failed.isEmpty)  // no /proc/cpuinfo in the fixture: named, not fatal
-    }
-
-    @Test func liveSystemInventoryHasTheSkeletonFields() {
-        let sections = InventoryCollector().collect()
-        let keys = Set(sections.flatMap { $0.items.map(\.key) })
-        #expect(keys.isSuperset(of: ["hostname", "kernel", "cpu_model", "cpu_cores", "memory_total"]))
-    }
-}

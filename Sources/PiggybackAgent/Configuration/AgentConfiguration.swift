@@ -27,6 +27,12 @@ public struct AgentConfiguration: Sendable {
     public var sessionTimeout: Duration
     /// Largest single file a collection order may take when the order sets no limit.
     public var defaultMaxCollectBytes: UInt64
+    /// Which inventory changes are worth a report.
+    public var changePolicy: ChangePolicy
+    /// A full inventory goes out at least this often, deltas in between.
+    public var fullResyncInterval: Duration
+    /// The filesystem the inventory is read from (`/`; tests use a fixture tree).
+    public var inventoryRoot: URL
 
     /// Defaults: data in `./piggyback-agent`, collection from `DIR/outbox` and `/var/log`.
     public init(
@@ -37,7 +43,10 @@ public struct AgentConfiguration: Sendable {
         collectRoots: [URL]? = nil,
         maxFrameSize: Int = TelexCodec.defaultMaxFrameSize,
         sessionTimeout: Duration = .seconds(600),
-        defaultMaxCollectBytes: UInt64 = 1 << 30
+        defaultMaxCollectBytes: UInt64 = 1 << 30,
+        changePolicy: ChangePolicy = ChangePolicy(),
+        fullResyncInterval: Duration = .seconds(7 * 86400),
+        inventoryRoot: URL = URL(fileURLWithPath: "/")
     ) {
         self.dataDirectory = dataDirectory
         self.servers = servers
@@ -47,5 +56,8 @@ public struct AgentConfiguration: Sendable {
         self.maxFrameSize = maxFrameSize
         self.sessionTimeout = sessionTimeout
         self.defaultMaxCollectBytes = defaultMaxCollectBytes
+        self.changePolicy = changePolicy
+        self.fullResyncInterval = fullResyncInterval
+        self.inventoryRoot = inventoryRoot
     }
 }

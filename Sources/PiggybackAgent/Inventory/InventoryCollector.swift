@@ -1,99 +1,64 @@
 import Foundation
 import PiggybackProtocol
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
-/// Collects the terminal's inventory from /proc, /sys and /etc.
+/// Collects the terminal's inventory from /proc, /sys and the package databases.
 ///
-/// The walking skeleton's small set: hostname, OS, kernel, CPU model and cores, memory.
-/// A section that cannot be read is reported as failed, with the reason; the rest goes out.
+/// Each section comes from one ``InventorySource``; a failing source marks its section as
+/// failed with the reason and the rest still goes out. Output is canonical — sections and
+/// items sorted, values bounded — so unchanged data is byte-identical between collections.
 public struct InventoryCollector: Sendable {
-    /// Root of the filesystem to read (tests point it at a fixture tree).
-    public var root: URL
+    /// Longest value kept; longer ones are cut and flagged (`…[cut from N bytes]`).
+    public static let maxValueBytes = 4096
+    /// Most items kept per section.
+    public static let maxItems = 50_000
 
-    /// Creates a collector reading the live system.
-    public init(root: URL = URL(fileURLWithPath: "/")) {
-        self.root = root
+    let system: SystemFiles
+    let extra: [any InventorySource]
+
+    /// Creates a collector reading the live system (or a fixture tree under `root`).
+    public init(root: URL = URL(fileURLWithPath: "/"), delivered: [AgentRegistry.Package] = []) {
+        self.system = SystemFiles(root: root)
+        self.extra = [DeliveredPackagesSource(packages: delivered)]
     }
 
-    /// Collects every section.
+    var sources: [any InventorySource] {
+        [OSSource(), CPUSource(), MemorySource(), FilesystemSource(), BlockDeviceSource(), NetworkSource(),
+         DriverSource(), PowerSource(), DMISource(), DpkgSource(), RPMSource()] + extra
+    }
+
+    /// Collects every section, in canonical order.
     public func collect() -> [WireInventorySection] {
-        [os(), hardware()]
-    }
-
-    func read(_ path: String) throws -> String {
-        try String(contentsOf: root.appendingPathComponent(path), encoding: .utf8)
-    }
-
-    func section(_ name: String, _ body: () throws -> [(String, String)]) -> WireInventorySection {
-        var section = WireInventorySection()
-        section.name = name
-        do {
-            section.items = try body().sorted { $0.0 < $1.0 }.map { key, value in
-                var item = WireInventoryItem()
-                item.key = key
-                item.value = value
-                return item
+        sources.map { source in
+            var section = WireInventorySection()
+            section.name = source.section
+            do {
+                let items = try source.collect(system)
+                section.items = items.sorted { $0.key < $1.key }.prefix(Self.maxItems).map { key, value in
+                    var item = WireInventoryItem()
+                    item.key = Self.bounded(key, limit: 256)
+                    item.value = Self.bounded(value, limit: Self.maxValueBytes)
+                    return item
+                }
+                if items.count > Self.maxItems { section.failed = "cut at \(Self.maxItems) of \(items.count) items" }
+            } catch {
+                section.failed = "\(error)"
             }
-        } catch {
-            section.failed = "\(error)"
+            return section
         }
-        return section
+        .sorted { $0.name < $1.name }
     }
 
-    func os() -> WireInventorySection {
-        section("os") {
-            var items: [(String, String)] = []
-            let release = Self.parseOSRelease((try? read("etc/os-release")) ?? (try? read("usr/lib/os-release")) ?? "")
-            if let id = release["ID"] { items.append(("id", id)) }
-            if let name = release["NAME"] { items.append(("name", name)) }
-            if let version = release["VERSION_ID"] { items.append(("version", version)) }
-            let hostname = (try? read("proc/sys/kernel/hostname"))?.trimmingCharacters(in: .whitespacesAndNewlines)
-            items.append(("hostname", hostname ?? ProcessInfo.processInfo.hostName))
-            if let kernel = try? read("proc/sys/kernel/osrelease") {
-                items.append(("kernel", kernel.trimmingCharacters(in: .whitespacesAndNewlines)))
-            }
-            return items
+    /// Cuts text to `limit` UTF-8 bytes (on a character boundary) and says so.
+    static func bounded(_ text: String, limit: Int) -> String {
+        guard text.utf8.count > limit else { return text }
+        var cut = ""
+        var used = 0
+        for character in text {
+            let size = character.utf8.count
+            if used + size > limit - 32 { break }
+            cut.append(character)
+            used += size
         }
-    }
-
-    func hardware() -> WireInventorySection {
-        section("hardware") {
-            var items: [(String, String)] = []
-            let cpuinfo = try read("proc/cpuinfo")
-            if let model = Self.firstValue(in: cpuinfo, key: "model name") ?? Self.firstValue(in: cpuinfo, key: "Hardware") {
-                items.append(("cpu_model", model))
-            }
-            let processors = cpuinfo.split(separator: "\n").filter { $0.hasPrefix("processor") }.count
-            items.append(("cpu_cores", String(max(processors, ProcessInfo.processInfo.processorCount))))
-            let meminfo = try read("proc/meminfo")
-            if let total = Self.firstValue(in: meminfo, key: "MemTotal"), let kib = UInt64(total.split(separator: " ").first ?? "") {
-                items.append(("memory_total", String(kib * 1024)))
-            }
-            return items
-        }
-    }
-
-    static func parseOSRelease(_ text: String) -> [String: String] {
-        var out: [String: String] = [:]
-        for line in text.split(separator: "\n") {
-            guard let eq = line.firstIndex(of: "=") else { continue }
-            let key = String(line[..<eq])
-            var value = String(line[line.index(after: eq)...])
-            if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 { value = String(value.dropFirst().dropLast()) }
-            out[key] = value
-        }
-        return out
-    }
-
-    static func firstValue(in text: String, key: String) -> String? {
-        for line in text.split(separator: "\n") where line.hasPrefix(key) {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            guard line[..<colon].trimmingCharacters(in: .whitespaces) == key else { continue }
-            return line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-        }
-        return nil
+        return cut + "…[cut from \(text.utf8.count) bytes]"
     }
 }

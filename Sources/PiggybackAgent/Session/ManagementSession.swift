@@ -32,7 +32,7 @@ struct ManagementSession {
         if result.window > 0 { window = Int(result.window) }
 
         if let position = position() { try await channel.send(.position(position)) }
-        try await channel.send(.inventory(inventory()))
+        try await channel.send(.inventory(try await inventory(serverVersion: result.inventoryVersion, request: result.inventory)))
 
         var next = try await channel.receive()
         if case .positionRequest = next {
@@ -103,14 +103,6 @@ struct ManagementSession {
         position.source = "static"
         position.timeUnixMs = Int64(Date().timeIntervalSince1970 * 1000)
         return position
-    }
-
-    func inventory() -> WireInventory {
-        var inventory = WireInventory()
-        inventory.full = true
-        inventory.version = UInt64(Date().timeIntervalSince1970 * 1000)
-        inventory.sections = InventoryCollector().collect()
-        return inventory
     }
 
     /// Reports a telex the sequence allowed but this step cannot use, and fails.

@@ -6,6 +6,8 @@ public struct SessionReport: Sendable {
     public var serverID: String = ""
     /// Whether this session enrolled the terminal.
     public var enrolled = false
+    /// What the 30 carried: full, delta or unchanged, and versions.
+    public var inventory = ""
     /// Packages offered in the first 1030 (name@version).
     public var offered: [String] = []
     /// Packages received and verified this session.

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NIOCore
+import PiggybackProtocol
 import SQLiteNIO
 
 /// The agent's local registry (Fig. 3's management-information registry), SQLite in the
@@ -45,6 +46,10 @@ public actor AgentRegistry {
               path TEXT NOT NULL, received_at REAL NOT NULL, PRIMARY KEY (name, version))
             """,
             """
+            CREATE TABLE IF NOT EXISTS inventory_snapshots (
+              version INTEGER PRIMARY KEY, full_at REAL NOT NULL, taken_at REAL NOT NULL, data BLOB NOT NULL)
+            """,
+            """
             CREATE TABLE IF NOT EXISTS sessions (
               id INTEGER PRIMARY KEY AUTOINCREMENT, started_at REAL NOT NULL, server TEXT NOT NULL,
               result TEXT NOT NULL, bytes_sent INTEGER NOT NULL, bytes_received INTEGER NOT NULL)
@@ -72,6 +77,43 @@ public actor AgentRegistry {
                 path: row.column("path")?.string ?? ""
             )
         }
+    }
+
+    /// An inventory as the server holds it after a given upload: the base of the next delta.
+    public struct Snapshot: Sendable {
+        public var version: UInt64
+        /// When the full upload this one descends from was sent (for the periodic resync).
+        public var fullAt: Date
+        public var sections: [WireInventorySection]
+    }
+
+    /// Stores the snapshot for `version` (replacing one of the same version).
+    public func saveSnapshot(_ snapshot: Snapshot) async throws {
+        var message = WireInventory()
+        message.sections = snapshot.sections
+        let bytes: [UInt8] = try message.serializedBytes()
+        _ = try await connection.query(
+            "INSERT OR REPLACE INTO inventory_snapshots (version, full_at, taken_at, data) VALUES (?, ?, ?, ?)",
+            [.integer(Int(clamping: snapshot.version)), .float(snapshot.fullAt.timeIntervalSince1970),
+             .float(Date().timeIntervalSince1970), .blob(ByteBuffer(bytes: bytes))]
+        )
+    }
+
+    /// The snapshot for `version`, or nil when this terminal never sent it.
+    public func snapshot(version: UInt64) async throws -> Snapshot? {
+        let rows = try await connection.query(
+            "SELECT full_at, data FROM inventory_snapshots WHERE version = ?", [.integer(Int(clamping: version))])
+        guard let row = rows.first, case .blob(var buffer)? = row.column("data") else { return nil }
+        let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
+        guard let message = try? WireInventory(serializedBytes: bytes) else { return nil }
+        return Snapshot(
+            version: version, fullAt: Date(timeIntervalSince1970: row.column("full_at")?.double ?? 0), sections: message.sections)
+    }
+
+    /// Forgets every snapshot but those listed.
+    public func pruneSnapshots(keeping versions: [UInt64]) async throws {
+        let list = versions.map { String(Int(clamping: $0)) }.joined(separator: ",")
+        _ = try await connection.query("DELETE FROM inventory_snapshots WHERE version NOT IN (\(list.isEmpty ? "-1" : list))")
     }
 
     /// Records the outcome of a session, for `status` and later diagnosis.

@@ -19,10 +19,9 @@ struct AdminAPI: Sendable {
             )
         }
         router.post("/v1/enroll-tokens") { request, ctx in try await enrollToken(request, ctx) }
-        router.get("/v1/devices") { _, _ in
-            try await DeviceRecord.query(on: context.store.db).sort(\.$enrolledAt).all().map(\.json)
-        }
+        router.get("/v1/devices") { request, _ in try await devices(request) }
         router.get("/v1/devices/:id") { _, ctx in try await device(ctx.parameters.require("id")) }
+        router.get("/v1/devices/:id/history") { request, ctx in try await history(request, ctx) }
         router.post("/v1/devices/:id/revoke") { _, ctx in try await setState(ctx.parameters.require("id"), .revoked) }
         router.post("/v1/devices/:id/accept") { _, ctx in try await setState(ctx.parameters.require("id"), .accepted) }
         router.get("/v1/devices/:id/files") { _, ctx in try await files(ctx.parameters.require("id")) }
@@ -51,6 +50,22 @@ struct AdminAPI: Sendable {
         )
     }
 
+    /// All devices, or those whose inventory matches `?where=EXPR` (docs/GUIDE.md).
+    func devices(_ request: Request) async throws -> [AdminJSON.Device] {
+        let devices = try await DeviceRecord.query(on: context.store.db).sort(\.$enrolledAt).all()
+        guard let text = request.uri.queryParameters.get("where"), !text.isEmpty else { return devices.map(\.json) }
+        let query: InventoryQuery
+        do {
+            query = try InventoryQuery(parsing: text)
+        } catch {
+            throw AdminError(.badRequest, "invalid", "--where \(text): \(error)")
+        }
+        let inventories = try await context.inventory.all()
+        return devices.filter { device in
+            query.matches(InventoryStore.queryable(inventories[device.id ?? ""] ?? [:]))
+        }.map(\.json)
+    }
+
     func findDevice(_ id: String) async throws -> DeviceRecord {
         guard let device = try await DeviceRecord.find(id, on: context.store.db) else {
             throw AdminError(.notFound, "not_found", "no device \(id); see `piggyback admin devices`")
@@ -60,7 +75,7 @@ struct AdminAPI: Sendable {
 
     func device(_ id: String) async throws -> AdminJSON.DeviceDetail {
         let device = try await findDevice(id)
-        let inventory = (try? JSONDecoder().decode([String: [String: String]].self, from: Data(device.inventory.utf8))) ?? [:]
+        let inventory = try await context.inventory.current(deviceID: id)
         let position = device.position.flatMap { try? JSONDecoder().decode(AdminJSON.Position.self, from: Data($0.utf8)) }
         let records = try await DeliveryRecord.query(on: context.store.db).filter(\.$deviceID == id).sort(\.$updatedAt).all()
         let packages = try await PackageRecord.query(on: context.store.db).filter(\.$id ~~ records.map(\.packageID)).all()
@@ -73,6 +88,18 @@ struct AdminAPI: Sendable {
             )
         }
         return AdminJSON.DeviceDetail(device: device.json, inventory: inventory, position: position, deliveries: deliveries)
+    }
+
+    func history(_ request: Request, _ ctx: BasicRequestContext) async throws -> [AdminJSON.Change] {
+        let id = try ctx.parameters.require("id")
+        _ = try await findDevice(id)
+        let limit = min(max(request.uri.queryParameters.get("limit", as: Int.self) ?? 1000, 1), 100_000)
+        return try await context.inventory.history(deviceID: id, limit: limit).map { change in
+            AdminJSON.Change(
+                version: change.version, section: change.section, key: change.key, old: change.oldValue, new: change.newValue,
+                changed_at: AdminJSON.time(change.changedAt) ?? ""
+            )
+        }
     }
 
     func setState(_ id: String, _ state: DeviceRecord.State) async throws -> AdminJSON.Device {
@@ -106,8 +133,10 @@ struct AdminAPI: Sendable {
     }
 
     func addPackage(_ request: Request, _ ctx: BasicRequestContext) async throws -> AdminJSON.Package {
-        let name = try ctx.parameters.require("name")
-        let version = try ctx.parameters.require("version")
+        let rawName = try ctx.parameters.require("name")
+        let rawVersion = try ctx.parameters.require("version")
+        let name = rawName.removingPercentEncoding ?? rawName
+        let version = rawVersion.removingPercentEncoding ?? rawVersion
         let temporary = context.blobs.temporaryURL()
         guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
             throw AdminError(.internalServerError, "storage", "cannot create \(temporary.path)")

@@ -42,6 +42,15 @@ enum AdminJSON {
         var updated_at: String
     }
 
+    struct Change: ResponseCodable {
+        var version: Int64
+        var section: String
+        var key: String
+        var old: String?
+        var new: String?
+        var changed_at: String
+    }
+
     struct Package: ResponseCodable {
         var id: String
         var name: String

@@ -75,24 +75,22 @@ extension AgentSession {
         try await device.save(on: context.store.db)
     }
 
-    /// 30: keeps the inventory as reported and acknowledges its version.
+    /// 30: applies the full inventory or the delta, and holds its version (the next 1020
+    /// acknowledges it). A delta against a version the server does not hold is not merged:
+    /// the version is reset so that the next session sends everything.
     func store(inventory: WireInventory) async throws {
         guard let device else { return }
-        var sections: [String: [String: String]] = [:]
-        if !inventory.full, let old = try? JSONDecoder().decode([String: [String: String]].self, from: Data(device.inventory.utf8)) {
-            sections = old
+        if try await context.inventory.apply(inventory, to: device) {
+            device.inventoryVersion = Int64(clamping: inventory.version)
+            if let hostname = inventory.sections.first(where: { $0.name == "os" })?.items.first(where: { $0.key == "hostname" })?.value {
+                device.hostname = hostname
+            }
+        } else {
+            logger.notice("inventory delta against an unknown base; asking for a full one next time", metadata: [
+                "base": "\(inventory.baseVersion)", "held": "\(device.inventoryVersion)",
+            ])
+            device.inventoryVersion = 0
         }
-        for section in inventory.sections {
-            var items = sections[section.name] ?? [:]
-            if inventory.full { items = [:] }
-            for item in section.items { items[item.key] = item.value }
-            for key in section.removed { items[key] = nil }
-            if !section.failed.isEmpty { items["_failed"] = section.failed }
-            sections[section.name] = items
-        }
-        device.inventory = String(decoding: try JSONEncoder.sorted.encode(sections), as: UTF8.self)
-        device.inventoryVersion = Int64(clamping: inventory.version)
-        if let hostname = sections["os"]?["hostname"] { device.hostname = hostname }
         try await device.save(on: context.store.db)
     }
 }

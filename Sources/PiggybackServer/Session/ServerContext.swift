@@ -12,6 +12,7 @@ struct ServerContext: Sendable {
     let catalog: Catalog
     let collections: Collections
     let enrollment: Enrollment
+    let inventory: InventoryStore
     let authority: CertificateAuthority
     let logger: Logger
     /// Agent endpoints, set once the listener is bound (the port may be chosen at bind time).
@@ -25,6 +26,7 @@ struct ServerContext: Sendable {
         self.catalog = Catalog(store: store, blobs: blobs)
         self.collections = Collections(store: store, blobs: blobs)
         self.enrollment = Enrollment(store: store)
+        self.inventory = InventoryStore(store: store)
         self.authority = authority
         self.logger = logger
         self.endpoints = EndpointBox()

@@ -41,6 +41,7 @@ public final class ServerStore: Sendable {
         let eventLoop = MultiThreadedEventLoopGroup.singleton.any()
         let migrations = Migrations()
         migrations.add(CreateSchema())
+        migrations.add(CreateInventoryTables())
         let migrator = Migrator(databases: databases, migrations: migrations, logger: logger, on: eventLoop, migrationLogLevel: .debug)
         do {
             try await migrator.setupIfNeeded().get()

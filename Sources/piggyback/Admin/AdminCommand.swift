@@ -51,9 +51,11 @@ struct EnrollTokenCommand: AsyncParsableCommand {
 struct DevicesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "devices", abstract: "List terminals.")
     @OptionGroup var admin: AdminOptions
+    @Option(help: "Only terminals whose inventory matches, e.g. 'software.openssl < 3.0.11 and os.id == debian'.")
+    var `where`: String?
 
     func run() async throws {
-        let data = try await admin.client().send("GET", "/v1/devices")
+        let data = try await admin.client().send("GET", "/v1/devices", query: self.where.map { ["where": $0] } ?? [:])
         if admin.json { return admin.printJSON(data) }
         let rows = try decode([DeviceRow].self, data)
         print(table(["ID", "HOSTNAME", "STATE", "LAST SEEN", "LAST RESULT"], rows.map { [$0.id, $0.hostname, $0.state, $0.last_seen ?? "never", $0.last_result ?? "-"] }))
@@ -66,9 +68,19 @@ struct DeviceCommand: AsyncParsableCommand {
     @Argument(help: "Device id.") var id: String
     @Flag(help: "Revoke the terminal: its next session is refused.") var revoke = false
     @Flag(help: "Accept a pending or revoked terminal.") var accept = false
+    @Flag(help: "Show what changed in the inventory, when, old → new.") var history = false
 
     func run() async throws {
         let client = try admin.client()
+        if history {
+            let data = try await client.send("GET", "/v1/devices/\(id)/history")
+            if admin.json { return admin.printJSON(data) }
+            struct Change: Decodable { var version: Int64; var section: String; var key: String; var old: String?; var new: String?; var changed_at: String }
+            let rows = try decode([Change].self, data)
+            return print(table(["WHEN", "VERSION", "ITEM", "OLD", "NEW"], rows.map {
+                [$0.changed_at, String($0.version), "\($0.section).\($0.key)", $0.old ?? "-", $0.new ?? "-"]
+            }))
+        }
         if revoke || accept {
             guard !(revoke && accept) else { throw ValidationError("give --revoke or --accept, not both") }
             let data = try await client.send("POST", "/v1/devices/\(id)/\(revoke ? "revoke" : "accept")")

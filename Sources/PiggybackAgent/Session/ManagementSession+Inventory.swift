@@ -1,0 +1,47 @@
+import Foundation
+import PiggybackProtocol
+
+extension ManagementSession {
+    /// Builds the 30: the changes since the version the server acknowledged (1020), or
+    /// everything when the server has none, the terminal no longer knows that version, or
+    /// the periodic full resync is due. The new base is stored before sending; it becomes
+    /// the base only when a later 1020 names its version.
+    mutating func inventory(serverVersion: UInt64, request: WireInventoryRequest) async throws -> WireInventory {
+        var current = InventoryCollector(root: configuration.inventoryRoot, delivered: try await registry.packages()).collect()
+        let partial = !request.all && !request.sections.isEmpty
+        if partial { current = current.filter { request.sections.contains($0.name) } }
+
+        var inventory = WireInventory()
+        let base = serverVersion == 0 ? nil : try await registry.snapshot(version: serverVersion)
+        let resyncDue = base.map { Date().timeIntervalSince($0.fullAt) > Double(configuration.fullResyncInterval.components.seconds) } ?? true
+        let snapshot: RegistrySnapshot
+        if let base, !resyncDue {
+            let delta = InventoryDelta(base: base.sections, current: current, policy: configuration.changePolicy, complete: !partial)
+            inventory.baseVersion = serverVersion
+            guard !delta.isEmpty else {
+                // Nothing worth saying: confirm the version the server already holds.
+                inventory.version = serverVersion
+                report.inventory = "unchanged (version \(serverVersion))"
+                return inventory
+            }
+            inventory.version = serverVersion + 1
+            inventory.sections = delta.sections
+            snapshot = .init(version: inventory.version, fullAt: base.fullAt, sections: delta.snapshot)
+            report.inventory = "delta \(serverVersion) → \(inventory.version): \(delta.sections.count) section(s)"
+        } else {
+            inventory.full = true
+            inventory.version = serverVersion + 1
+            inventory.sections = current
+            // A partial request replaces only the sections asked for; the base keeps the rest.
+            let kept = partial ? (base?.sections ?? []).filter { old in !current.contains { $0.name == old.name } } : []
+            snapshot = .init(version: inventory.version, fullAt: Date(), sections: (kept + current).sorted { $0.name < $1.name })
+            let why = serverVersion == 0 ? "server has none" : base == nil ? "version \(serverVersion) unknown here" : "periodic resync"
+            report.inventory = "full, version \(inventory.version) (\(why))"
+        }
+        try await registry.saveSnapshot(snapshot)
+        try await registry.pruneSnapshots(keeping: [serverVersion, inventory.version])
+        return inventory
+    }
+}
+
+typealias RegistrySnapshot = AgentRegistry.Snapshot
