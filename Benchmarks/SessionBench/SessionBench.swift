@@ -14,9 +14,19 @@ import FoundationNetworking
 /// Bytes on the wire and wall time of a management session with nothing to deliver or
 /// collect, against a baseline of TLS connect + one HTTP request on the same server.
 @main
-struct SessionBench: AsyncParsableCommand {
+struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "piggyback-bench",
+        abstract: "Piggyback benchmarks (results in docs/BENCHMARKS.md).",
+        subcommands: [SessionBench.self, InventoryBench.self],
+        defaultSubcommand: SessionBench.self
+    )
+}
+
+/// Bytes on the wire and wall time of an idle session against a TLS+HTTP baseline.
+struct SessionBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "session",
         abstract: "Measure an idle management session: bytes on the wire and wall time against a TLS+HTTP baseline."
     )
 
