@@ -23,6 +23,7 @@ struct InventoryBench: AsyncParsableCommand {
             ours.append(SessionBench.milliseconds(clock.now - start))
         }
         let peak = Self.peakRSSKiB()
+        let perSection = InventoryCollector().timings().map { "\($0.section) \(SessionBench.format($0.milliseconds))" }
         var inventory = WireInventory()
         inventory.full = true
         inventory.version = 1
@@ -38,6 +39,7 @@ struct InventoryBench: AsyncParsableCommand {
             |---|---|---|---|---|
             | Piggyback `InventoryCollector` (in-process) | \(SessionBench.format(SessionBench.median(ours))) | \(peak / 1024) MiB (whole bench process) | \(frame.count) B (telex 30, protobuf) | \(gzipped) B |
             """)
+        print("\nper section (ms, one run): \(perSection.joined(separator: ", "))\n")
         if let fusion = try Self.fusion(runs: runs) {
             print("| `fusioninventory-inventory` | \(SessionBench.format(fusion.median)) | \(fusion.rssKiB.map { "\($0 / 1024) MiB" } ?? "?") | \(fusion.bytes) B (XML) | \(fusion.gzipped) B |")
             print("\nratio FusionInventory / Piggyback (median wall time): \(SessionBench.format(fusion.median / SessionBench.median(ours)))")

@@ -48,6 +48,17 @@ public struct InventoryCollector: Sendable {
         .sorted { $0.name < $1.name }
     }
 
+    /// How long each source takes, in milliseconds, for benchmarks and diagnosis.
+    public func timings() -> [(section: String, milliseconds: Double)] {
+        let clock = ContinuousClock()
+        return sources.map { source in
+            let start = clock.now
+            _ = try? source.collect(system)
+            let elapsed = clock.now - start
+            return (source.section, Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000)
+        }
+    }
+
     /// Cuts text to `limit` UTF-8 bytes (on a character boundary) and says so.
     static func bounded(_ text: String, limit: Int) -> String {
         guard text.utf8.count > limit else { return text }

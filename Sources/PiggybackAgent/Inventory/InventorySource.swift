@@ -23,6 +23,18 @@ struct SystemFiles: Sendable {
         root.appendingPathComponent(path.hasPrefix("/") ? String(path.dropFirst()) : path)
     }
 
+    /// The file's bytes, at most `maxFileBytes`; throws with the path when unreadable.
+    func bytes(_ path: String) throws -> [UInt8] {
+        let handle: FileHandle
+        do {
+            handle = try FileHandle(forReadingFrom: url(path))
+        } catch {
+            throw InventoryError("cannot read \(path): \(Self.reason(error))")
+        }
+        defer { try? handle.close() }
+        return Array((try? handle.read(upToCount: maxFileBytes)) ?? Data())
+    }
+
     /// The file's text, at most `maxFileBytes`; throws with the path when unreadable.
     func text(_ path: String) throws -> String {
         let handle: FileHandle
