@@ -139,6 +139,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "PiggybackAgentCommandTests",
+            dependencies: ["PiggybackAgentCommand", "PiggybackAgent", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "PiggybackServerTests",
             dependencies: ["PiggybackServer"],
             swiftSettings: swiftSettings

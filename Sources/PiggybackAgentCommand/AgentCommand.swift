@@ -9,7 +9,8 @@ import ServiceLifecycle
 public struct AgentCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "agent",
-        abstract: "Run the terminal agent: enroll, run one management session, or stay resident."
+        abstract: "Run the terminal agent: enroll, run one management session, or stay resident.",
+        subcommands: [InventoryCommand.self]
     )
 
     @Option(name: .long, help: "Agent data directory (identity, pinned CA, registry, packages).")
