@@ -23,7 +23,18 @@ struct InventoryStore: Sendable {
         let version = Int64(clamping: inventory.version)
         let names = inventory.sections.map(\.name)
         try await store.db.transaction { db in
-            let rows = try await InventoryItemRecord.query(on: db).filter(\.$deviceID == deviceID).filter(\.$section ~~ names).all()
+            // A full upload reads the sections it replaces; a delta only the rows it names,
+            // so a one-package delta costs a handful of rows, not the whole section.
+            var rows: [InventoryItemRecord] = []
+            if inventory.full {
+                rows = try await InventoryItemRecord.query(on: db).filter(\.$deviceID == deviceID).filter(\.$section ~~ names).all()
+            } else {
+                for section in inventory.sections {
+                    let keys = section.items.map(\.key) + section.removed + [Self.failedKey]
+                    rows += try await InventoryItemRecord.query(on: db).filter(\.$deviceID == deviceID)
+                        .filter(\.$section == section.name).filter(\.$key ~~ keys).all()
+                }
+            }
             var existing: [String: [String: InventoryItemRecord]] = [:]
             for row in rows { existing[row.section, default: [:]][row.key] = row }
             var inserts: [InventoryItemRecord] = []
