@@ -50,7 +50,7 @@ public struct AgentCommand: AsyncParsableCommand {
             throw ValidationError("--consent must be one of: \(AgentConfiguration.Consent.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         if let position { _ = try Self.parsePosition(position) }
-        guard interval > 0 else { throw ValidationError("--interval must be positive") }
+        guard interval.isFinite, interval > 0, interval <= 7 * 24 * 60 else { throw ValidationError("--interval must be between 0 and 10080 minutes") }
     }
 
     static func parsePosition(_ text: String) throws -> (lat: Double, lon: Double, accuracy: Double) {
@@ -61,7 +61,7 @@ public struct AgentCommand: AsyncParsableCommand {
             throw ValidationError("--position must be LAT,LON[,ACC_M] in degrees, e.g. 35.68,139.76,50")
         }
         let accuracy = parts.count == 3 ? parts[2]! : 0
-        guard accuracy >= 0 else { throw ValidationError("--position accuracy must be ≥ 0 metres") }
+        guard accuracy.isFinite, accuracy >= 0 else { throw ValidationError("--position accuracy must be a finite number of metres ≥ 0") }
         return (lat, lon, accuracy)
     }
 

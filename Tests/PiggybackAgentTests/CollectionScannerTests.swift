@@ -44,3 +44,34 @@ import Testing
         #expect(problems.first?.1 == "no file matches")
     }
 }
+
+@Suite struct CollectionScannerPrefixTests {
+    @Test func lexicalPrefixStopsAtTheFirstWildcardAndResolvesDotDot() {
+        #expect(CollectionScanner.lexicalPrefix("/var/log/../../etc/*.conf") == "/etc")
+        #expect(CollectionScanner.lexicalPrefix("/var/log/app/*/x.log") == "/var/log/app")
+        #expect(CollectionScanner.lexicalPrefix("/a/./b/c.txt") == "/a/b/c.txt")
+    }
+
+    @Test func outsidePatternsAreRefusedWithoutListingAnything() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("pb-prefix-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        let (matches, problems) = CollectionScanner(roots: [root]).scan("/etc/*")
+        #expect(matches.isEmpty)
+        // One problem naming the pattern, not the files it would have listed.
+        #expect(problems.count == 1 && problems[0].0 == "/etc/*")
+    }
+
+    @Test func symlinkedRootIsUsableByItsConfiguredPath() throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("pb-link-\(UUID().uuidString)")
+        let real = base.appendingPathComponent("real")
+        let link = base.appendingPathComponent("logs")
+        try FileManager.default.createDirectory(at: real, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(at: link, withDestinationURL: real)
+        try "x".write(to: real.appendingPathComponent("a.log"), atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: base) }
+        let (matches, problems) = CollectionScanner(roots: [link]).scan(link.path + "/*.log")
+        #expect(matches.count == 1)
+        #expect(problems.isEmpty)
+    }
+}

@@ -18,18 +18,27 @@ struct CollectionScanner {
         let mtime: Date
     }
 
+    /// The roots with symlinks resolved (what matches are checked against)…
     let roots: [String]
+    /// …and as configured (what a pattern's fixed part is checked against, before globbing).
+    let configuredRoots: [String]
 
     init(roots: [URL]) {
         self.roots = roots.map { Self.realpath($0.path) ?? $0.standardizedFileURL.path }
+        self.configuredRoots = roots.map { Self.lexicalPrefix($0.path) } + self.roots
     }
 
     /// Expands one glob; returns the matching files and the problems met.
     func scan(_ pattern: String) -> (matches: [Match], problems: [(String, String)]) {
-        guard let first = roots.first else { return ([], [(pattern, "this terminal allows no collection roots")]) }
+        guard let first = configuredRoots.first else { return ([], [(pattern, "this terminal allows no collection roots")]) }
         let absolute = pattern.hasPrefix("/") ? pattern : first + "/" + pattern
         var matches: [Match] = []
         var problems: [(String, String)] = []
+        // Refuse before listing anything: the pattern's fixed directory part must already be
+        // inside a root once `.` and `..` are resolved (symlinks are checked per match below).
+        guard Self.isInside(Self.lexicalPrefix(absolute), configuredRoots) else {
+            return ([], [(pattern, "outside the collection roots this terminal allows")])
+        }
         var result = glob_t()
         defer { globfree(&result) }
         let status = Glibc.glob(absolute, 0, nil, &result)
@@ -45,6 +54,7 @@ struct CollectionScanner {
             guard let cPath = result.gl_pathv[index] else { continue }
             let path = String(cString: cPath)
             guard let resolved = Self.realpath(path), isInsideRoots(resolved) else {
+                // A symlink inside a root that points out: named by its own path (inside), not its target.
                 problems.append((path, "outside the collection roots this terminal allows"))
                 continue
             }
@@ -63,8 +73,26 @@ struct CollectionScanner {
         return (matches, problems)
     }
 
+    /// The directories of `pattern` before its first wildcard, with `.`/`..` resolved lexically.
+    static func lexicalPrefix(_ pattern: String) -> String {
+        var parts: [Substring] = []
+        for component in pattern.split(separator: "/") {
+            if component.contains(where: { "*?[".contains($0) }) { break }
+            switch component {
+            case ".": continue
+            case "..": if !parts.isEmpty { parts.removeLast() }
+            default: parts.append(component)
+            }
+        }
+        return "/" + parts.joined(separator: "/")
+    }
+
     func isInsideRoots(_ resolved: String) -> Bool {
-        roots.contains { root in resolved == root || resolved.hasPrefix(root.hasSuffix("/") ? root : root + "/") }
+        Self.isInside(resolved, roots)
+    }
+
+    static func isInside(_ path: String, _ roots: [String]) -> Bool {
+        roots.contains { root in path == root || path.hasPrefix(root.hasSuffix("/") ? root : root + "/") }
     }
 
     static func realpath(_ path: String) -> String? {

@@ -37,6 +37,18 @@ struct DownloadStore {
         return out.isEmpty ? "_" : String(out.prefix(200))
     }
 
+    /// SHA-256 of the first `count` bytes readable from `handle` (from its start).
+    static func sha256(of handle: FileHandle, count: UInt64) throws -> String {
+        try handle.seek(toOffset: 0)
+        var hasher = SHA256()
+        var left = count
+        while left > 0, let data = try handle.read(upToCount: Int(min(left, 1 << 20))), !data.isEmpty {
+            hasher.update(data: data)
+            left -= UInt64(data.count)
+        }
+        return Hex.encode(hasher.finalize())
+    }
+
     static func sha256(of url: URL) throws -> String {
         let handle = try FileHandle(forReadingFrom: url)
         defer { try? handle.close() }

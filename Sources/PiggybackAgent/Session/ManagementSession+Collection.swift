@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import PiggybackProtocol
 
@@ -42,11 +41,21 @@ extension ManagementSession {
     }
 
     /// Uploads one file; nil on success, else why it was not stored.
+    ///
+    /// The file is opened once: its digest and the bytes sent both come from that handle and
+    /// cover exactly the size seen at scan time, so a log that keeps growing is sent as it
+    /// was when scanned, not refused as changed.
     mutating func upload(_ match: CollectionScanner.Match, orderID: String) async throws -> String? {
-        let url = URL(fileURLWithPath: match.resolved)
+        let handle: FileHandle
+        do {
+            handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: match.resolved))
+        } catch {
+            return "cannot open: \(error)"
+        }
+        defer { try? handle.close() }
         let digest: String
         do {
-            digest = try DownloadStore.sha256(of: url)
+            digest = try DownloadStore.sha256(of: handle, count: match.size)
         } catch {
             return "cannot read: \(error)"
         }
@@ -61,14 +70,9 @@ extension ManagementSession {
         announce.file = header
         try await channel.send(.collectedData(announce))
         guard case .collectionStatus(var status) = try await channel.receive() else { throw unexpected() }
-
-        let handle: FileHandle
-        do {
-            handle = try FileHandle(forReadingFrom: url)
-        } catch {
-            return "cannot open: \(error)"
+        guard status.received <= match.size else {
+            throw await channel.fail(TelexError(.invalid, "server claims \(status.received) of \(match.size) bytes", code: 1070))
         }
-        defer { try? handle.close() }
         var next = status.received
         var inFlight = 0
         if next > 0 && !status.stored { channel.trace.note("resuming \(match.path) at \(next) of \(match.size) B") }
@@ -76,7 +80,11 @@ extension ManagementSession {
             while inFlight < window && next < match.size {
                 try handle.seek(toOffset: next)
                 let data = try handle.read(upToCount: Int(min(UInt64(chunkSize), match.size - next))) ?? Data()
-                guard !data.isEmpty else { return "file shrank while being read; will retry next session" }
+                guard !data.isEmpty else {
+                    // Truncated under us: collect the acknowledgements in flight, then move on.
+                    for _ in 0..<inFlight { _ = try await channel.receive() }
+                    return "file shrank while being read; will retry next session"
+                }
                 var chunk = WireChunk()
                 chunk.itemID = digest
                 chunk.offset = next
@@ -88,10 +96,15 @@ extension ManagementSession {
                 next += UInt64(data.count)
                 inFlight += 1
             }
+            if inFlight == 0 {
+                // Everything sent and acknowledged, yet not stored: the digest did not match.
+                return "file changed while being read; will retry next session"
+            }
             guard case .collectionStatus(let ack) = try await channel.receive() else { throw unexpected() }
             status = ack
             inFlight -= 1
             if ack.received == 0 && !ack.stored && next >= match.size {
+                for _ in 0..<inFlight { _ = try await channel.receive() }
                 return "file changed while being read; will retry next session"
             }
         }

@@ -28,8 +28,9 @@ struct ManagementSession {
         try await channel.send(.authenticate(try authenticate(server)))
         guard case .authResult(let result) = try await channel.receive() else { throw unexpected() }
         guard result.accepted else { throw AgentError(.refused, "the server did not accept this terminal") }
-        if result.chunkSize > 0 { chunkSize = Int(result.chunkSize) }
-        if result.window > 0 { window = Int(result.window) }
+        // The server proposes; the terminal bounds what it will buffer.
+        if result.chunkSize > 0 { chunkSize = min(Int(result.chunkSize), configuration.maxFrameSize - 4096) }
+        if result.window > 0 { window = min(Int(result.window), 64) }
 
         if let position = position() { try await channel.send(.position(position)) }
         try await channel.send(.inventory(try await inventory(serverVersion: result.inventoryVersion, request: result.inventory)))

@@ -32,10 +32,10 @@ struct Collections: Sendable {
 
     /// Indexes a stored blob as a file collected from a device.
     func index(deviceID: String, orderID: UUID, header: WireFileHeader, sha256: String) async throws {
-        let mtime = Date(timeIntervalSince1970: Double(header.mtimeUnixMs) / 1000)
+        let mtime = Date(timeIntervalSince1970: Double(max(0, min(header.mtimeUnixMs, 253_402_300_799_000))) / 1000)
         try await CollectedFileRecord(
             deviceID: deviceID, orderID: orderID, path: header.path,
-            size: Int64(header.size), mtime: mtime, sha256: sha256
+            size: Int64(clamping: header.size), mtime: mtime, sha256: sha256
         ).create(on: store.db)
     }
 

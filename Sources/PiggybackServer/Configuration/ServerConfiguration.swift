@@ -25,6 +25,8 @@ public struct ServerConfiguration: Sendable {
     public var window: Int
     /// Largest telex accepted.
     public var maxFrameSize: Int
+    /// Largest single file a terminal may upload (an order's own limit may be lower).
+    public var maxUploadBytes: UInt64
 
     /// Defaults: `./piggyback-data`, agents on 0.0.0.0:7443, admin on 127.0.0.1:7080, SQLite.
     public init(
@@ -38,7 +40,8 @@ public struct ServerConfiguration: Sendable {
         location: (lat: Double, lon: Double)? = nil,
         chunkSize: Int = 256 * 1024,
         window: Int = 8,
-        maxFrameSize: Int = TelexCodec.defaultMaxFrameSize
+        maxFrameSize: Int = TelexCodec.defaultMaxFrameSize,
+        maxUploadBytes: UInt64 = 4 << 30
     ) {
         self.dataDirectory = dataDirectory
         self.listenHost = listenHost
@@ -51,6 +54,7 @@ public struct ServerConfiguration: Sendable {
         self.chunkSize = chunkSize
         self.window = window
         self.maxFrameSize = maxFrameSize
+        self.maxUploadBytes = maxUploadBytes
     }
 
     /// The names the server certificate must cover: the listen address (or, for a

@@ -1,3 +1,4 @@
+import Crypto
 import FluentKit
 import Foundation
 import PiggybackProtocol
@@ -14,9 +15,11 @@ public struct InventoryIngest: Sendable {
         self.inventory = InventoryStore(store: store)
     }
 
-    /// Registers a device (accepted) with a placeholder key; it cannot authenticate.
+    /// Registers a device (accepted) with the public half of a key whose private half is
+    /// thrown away: nobody can authenticate as it.
     public func register(deviceID: String) async throws {
-        try await DeviceRecord(id: deviceID, publicKey: Data(count: 32), hostname: deviceID, state: .accepted).create(on: store.db)
+        let key = Curve25519.Signing.PrivateKey().publicKey.rawRepresentation
+        try await DeviceRecord(id: deviceID, publicKey: key, hostname: deviceID, state: .accepted).create(on: store.db)
     }
 
     /// Applies one upload exactly as a session's 30 does; false when the base was wrong.

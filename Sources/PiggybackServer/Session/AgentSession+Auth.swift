@@ -16,8 +16,15 @@ extension AgentSession {
         }
         let deviceID = auth.deviceID
         var record: DeviceRecord
+        let transcript = AuthenticationTranscript.bytes(challenge: challenge, serverID: context.serverID, deviceID: deviceID)
         if auth.hasEnrollment {
             let enrollment = auth.enrollment
+            // Proof of the new key first: a bad signature must not spend a token use.
+            guard let key = try? Curve25519.Signing.PublicKey(rawRepresentation: enrollment.publicKey),
+                key.isValidSignature(auth.signature, for: transcript)
+            else {
+                throw TelexError(.authDenied, "enrollment of \(deviceID) is not signed with the key it presents", code: 20)
+            }
             switch try await context.enrollment.enroll(
                 deviceID: deviceID, publicKey: Array(enrollment.publicKey),
                 hostname: enrollment.hostname, secret: enrollment.tokenSecret
@@ -36,7 +43,6 @@ extension AgentSession {
         case .revoked: throw TelexError(.authDenied, "device \(deviceID) has been revoked by an administrator", code: 20)
         case .pending, nil: throw TelexError(.authDenied, "device \(deviceID) is waiting for an administrator's approval", code: 20)
         }
-        let transcript = AuthenticationTranscript.bytes(challenge: challenge, serverID: context.serverID, deviceID: deviceID)
         guard let key = try? Curve25519.Signing.PublicKey(rawRepresentation: record.publicKey),
             key.isValidSignature(auth.signature, for: transcript)
         else {
@@ -64,7 +70,7 @@ extension AgentSession {
     func store(position: WirePosition) async throws {
         guard let device else { return }
         guard !position.unknown else { return }
-        guard (-90...90).contains(position.lat), (-180...180).contains(position.lon), position.accuracyM >= 0 else {
+        guard (-90...90).contains(position.lat), (-180...180).contains(position.lon), position.accuracyM.isFinite, position.accuracyM >= 0 else {
             throw TelexError(.invalid, "position \(position.lat),\(position.lon) ±\(position.accuracyM) m is not on earth", code: 60)
         }
         let json: [String: PositionJSONValue] = [

@@ -50,17 +50,24 @@ extension AgentSession {
 
     mutating func begin(_ header: WireFileHeader, deviceID: String) async throws -> WireCollectionStatus {
         let orderID = try order(header.orderID)
-        guard upload == nil else {
-            throw TelexError(.outOfSequence, "a new file was announced before \(upload?.header.path ?? "") finished", code: 50)
-        }
         guard header.sha256.count == 32, !header.path.isEmpty else {
             throw TelexError(.invalid, "file header needs a path and a 32-byte SHA-256", code: 50)
+        }
+        let orderLimit = UInt64(max(0, dueOrders[orderID]?.maxBytes ?? 0))
+        let limit = orderLimit > 0 ? min(orderLimit, context.configuration.maxUploadBytes) : context.configuration.maxUploadBytes
+        guard header.size <= limit else {
+            throw TelexError(.invalid, "file \(header.path) announces \(header.size) bytes, above the limit of \(limit)", code: 50)
+        }
+        if let unfinished = upload {
+            // The terminal gave up on a file (it changed or vanished): keep its partial for later.
+            logger.notice("collected file abandoned by the terminal", metadata: ["path": "\(unfinished.header.path)"])
+            upload = nil
         }
         let sha = Hex.encode(header.sha256)
         var status = WireCollectionStatus()
         status.itemID = header.itemID
         status.orderID = header.orderID
-        if context.blobs.contains(sha256: sha) {
+        if context.blobs.contains(sha256: sha), context.blobs.size(sha256: sha) == header.size {
             // Already held (this or another terminal sent the same bytes): index, send nothing.
             try await context.collections.index(deviceID: deviceID, orderID: orderID, header: header, sha256: sha)
             status.received = header.size

@@ -27,6 +27,7 @@ struct AgentSession: Sendable {
     var downloads = DownloadPlan()
     var dueOrders: [UUID: CollectionOrderRecord] = [:]
     var upload: UploadState?
+    var inventoryReceived = false
 
     init(context: ServerContext, remoteAddress: String) {
         self.context = context
@@ -69,6 +70,10 @@ struct AgentSession: Sendable {
             try await store(position: position)
             return Outcome()
         case .inventory(let inventory):
+            guard !inventoryReceived else {
+                throw TelexError(.outOfSequence, "a session carries one inventory (30)", code: 30)
+            }
+            inventoryReceived = true
             try await store(inventory: inventory)
             return Outcome(replies: [.delivery(try await offer())])
         case .deliveryStatus(let status):

@@ -28,6 +28,12 @@ public struct BlobStore: Sendable {
         FileManager.default.fileExists(atPath: url(sha256: hex).path)
     }
 
+    /// The size of a stored blob, or nil when absent.
+    public func size(sha256 hex: String) -> UInt64? {
+        let attributes = try? FileManager.default.attributesOfItem(atPath: url(sha256: hex).path)
+        return (attributes?[.size] as? NSNumber)?.uint64Value
+    }
+
     /// A partial upload's file, named by a caller-chosen key (device, order, file digest).
     public func partialURL(key: String) -> URL {
         root.appendingPathComponent("partial").appendingPathComponent(key)

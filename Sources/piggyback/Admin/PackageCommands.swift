@@ -56,8 +56,11 @@ struct AssignCommand: AsyncParsableCommand {
     func run() async throws {
         guard (device != nil) != all else { throw ValidationError("give exactly one of --device ID or --all") }
         struct Request: Encodable { var package: String; var version: String?; var device: String?; var all: Bool }
-        let parts = package.split(separator: "@", maxSplits: 1).map(String.init)
-        let request = Request(package: parts[0], version: parts.count > 1 ? parts[1] : nil, device: device, all: all)
+        let parts = package.split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        guard let name = parts.first, !name.isEmpty, parts.count == 1 || !parts[1].isEmpty else {
+            throw ValidationError("give the package as NAME or NAME@VERSION")
+        }
+        let request = Request(package: name, version: parts.count > 1 ? parts[1] : nil, device: device, all: all)
         let data = try await admin.client().send("POST", "/v1/assignments", json: request)
         if admin.json { return admin.printJSON(data) }
         struct Answer: Decodable { var package: String; var version: String; var device: String? }
