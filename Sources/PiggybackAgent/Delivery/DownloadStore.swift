@@ -14,8 +14,9 @@ struct DownloadStore {
         }
     }
 
-    func partial(sha256: String) -> URL {
-        directory.appendingPathComponent("downloads").appendingPathComponent(sha256 + ".part")
+    /// A partial download: by digest and item, so two offers of the same bytes do not share it.
+    func partial(sha256: String, item: String) -> URL {
+        directory.appendingPathComponent("downloads").appendingPathComponent("\(sha256)-\(Self.safe(item)).part")
     }
 
     /// The verified package's path; name and version are made safe for a file name.
@@ -24,8 +25,8 @@ struct DownloadStore {
     }
 
     /// Bytes already on disk for a partial download.
-    func partialSize(sha256: String) -> UInt64 {
-        let attributes = try? FileManager.default.attributesOfItem(atPath: partial(sha256: sha256).path)
+    func partialSize(sha256: String, item: String) -> UInt64 {
+        let attributes = try? FileManager.default.attributesOfItem(atPath: partial(sha256: sha256, item: item).path)
         return (attributes?[.size] as? NSNumber)?.uint64Value ?? 0
     }
 

@@ -39,7 +39,12 @@ public struct InventoryCollector: Sendable {
                     item.value = Self.bounded(value, limit: Self.maxValueBytes)
                     return item
                 }
-                if items.count > Self.maxItems { section.failed = "cut at \(Self.maxItems) of \(items.count) items" }
+                if items.count > Self.maxItems {
+                    var flag = WireInventoryItem()
+                    flag.key = "_cut"
+                    flag.value = "\(Self.maxItems) of \(items.count) items kept"
+                    section.items.insert(flag, at: 0)
+                }
             } catch {
                 section.failed = "\(error)"
             }

@@ -31,12 +31,12 @@ extension ManagementSession {
                 report.delivered.append(label)
                 continue
             }
-            var received = store.partialSize(sha256: sha)
+            var received = store.partialSize(sha256: sha, item: item.itemID)
             if received > item.size {
-                try? FileManager.default.removeItem(at: store.partial(sha256: sha))
+                try? FileManager.default.removeItem(at: store.partial(sha256: sha, item: item.itemID))
                 received = 0
             }
-            let partial = store.partial(sha256: sha)
+            let partial = store.partial(sha256: sha, item: item.itemID)
             if !FileManager.default.fileExists(atPath: partial.path) {
                 _ = FileManager.default.createFile(atPath: partial.path, contents: nil)
             }
@@ -64,7 +64,11 @@ extension ManagementSession {
             guard case .delivery(let delivery) = try await channel.receive(), case .chunk(let chunk)? = delivery.body else {
                 throw unexpected()
             }
-            guard var download = active[chunk.itemID] else { continue }
+            guard var download = active[chunk.itemID] else {
+                // A chunk of an item given up on: acknowledge it, so the server's window moves on.
+                try await channel.send(.deliveryStatus(WireDeliveryStatus()))
+                continue
+            }
             guard chunk.offset == download.received, download.received + UInt64(chunk.data.count) <= download.item.size else {
                 throw await channel.fail(TelexError(.invalid, "chunk of \(chunk.itemID) at \(chunk.offset), expected \(download.received)", code: 1030))
             }
@@ -97,7 +101,7 @@ extension ManagementSession {
         let label = "\(item.name)@\(item.version)"
         try? download.handle.synchronize()
         try? download.handle.close()
-        let partial = store.partial(sha256: download.sha256)
+        let partial = store.partial(sha256: download.sha256, item: item.itemID)
         let actual = try DownloadStore.sha256(of: partial)
         guard actual == download.sha256 else {
             try? FileManager.default.removeItem(at: partial)

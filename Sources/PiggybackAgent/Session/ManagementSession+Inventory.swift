@@ -34,7 +34,14 @@ extension ManagementSession {
             inventory.sections = current
             // A partial request replaces only the sections asked for; the base keeps the rest.
             let kept = partial ? (base?.sections ?? []).filter { old in !current.contains { $0.name == old.name } } : []
-            snapshot = .init(version: inventory.version, fullAt: Date(), sections: (kept + current).sorted { $0.name < $1.name })
+            // A failed section tells the server nothing new: it keeps its items, and so does the base.
+            let known = current.map { section -> WireInventorySection in
+                guard !section.failed.isEmpty, let old = base?.sections.first(where: { $0.name == section.name }) else { return section }
+                var merged = section
+                merged.items = old.items
+                return merged
+            }
+            snapshot = .init(version: inventory.version, fullAt: Date(), sections: (kept + known).sorted { $0.name < $1.name })
             let why = serverVersion == 0 ? "server has none" : base == nil ? "version \(serverVersion) unknown here" : "periodic resync"
             report.inventory = "full, version \(inventory.version) (\(why))"
         }
