@@ -86,4 +86,22 @@ import Testing
         }
         try await server.stop()
     }
+
+    @Test(.timeLimit(.minutes(1))) func silentConnectionIsClosedAfterTheAuthenticationTimeout() async throws {
+        let server = try await TestServer.start(authenticationTimeout: .milliseconds(500))
+        let started = ContinuousClock.now
+        try await RawClient.session(server) { channel in
+            _ = try await channel.hello()  // and then say nothing
+            let error = try await channel.expectServerError()
+            #expect(error.reason == .authDenied)
+            #expect(try await channel.receive() == nil)
+        }
+        #expect(ContinuousClock.now - started < .seconds(10))
+        // An honest agent still gets through.
+        let agent = TestAgent()
+        defer { agent.remove() }
+        _ = try agent.enroll(try await server.enrollToken())
+        _ = try await agent.run()
+        try await server.stop()
+    }
 }

@@ -18,13 +18,16 @@ final class TestServer: Sendable {
     let adminPort: Int
     let directory: URL
 
-    static func start(database: TestDatabase = .sqlite, maxFrameSize: Int? = nil, chunkSize: Int = 64 * 1024) async throws -> TestServer {
+    static func start(
+        database: TestDatabase = .sqlite, maxFrameSize: Int? = nil, chunkSize: Int = 64 * 1024, authenticationTimeout: Duration = .seconds(30)
+    ) async throws -> TestServer {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pb-server-\(UUID().uuidString)")
         var configuration = ServerConfiguration(
             dataDirectory: directory, listenHost: "127.0.0.1", listenPort: 0, adminHost: "127.0.0.1", adminPort: 0,
             database: try await database.url(), chunkSize: chunkSize, window: 4
         )
         if let maxFrameSize { configuration.maxFrameSize = maxFrameSize }
+        configuration.authenticationTimeout = authenticationTimeout
         var logger = Logger(label: "test.server")
         logger.logLevel = .warning
         let server = try await ManagementServer(configuration: configuration, logger: logger)

@@ -27,6 +27,8 @@ public struct ServerConfiguration: Sendable {
     public var maxFrameSize: Int
     /// Largest single file a terminal may upload (an order's own limit may be lower).
     public var maxUploadBytes: UInt64
+    /// A connection that has not authenticated (20 accepted) by then is refused and closed.
+    public var authenticationTimeout: Duration
 
     /// Defaults: `./piggyback-data`, agents on 0.0.0.0:7443, admin on 127.0.0.1:7080, SQLite.
     public init(
@@ -41,7 +43,8 @@ public struct ServerConfiguration: Sendable {
         chunkSize: Int = 256 * 1024,
         window: Int = 8,
         maxFrameSize: Int = TelexCodec.defaultMaxFrameSize,
-        maxUploadBytes: UInt64 = 4 << 30
+        maxUploadBytes: UInt64 = 4 << 30,
+        authenticationTimeout: Duration = .seconds(30)
     ) {
         self.dataDirectory = dataDirectory
         self.listenHost = listenHost
@@ -55,6 +58,7 @@ public struct ServerConfiguration: Sendable {
         self.window = window
         self.maxFrameSize = maxFrameSize
         self.maxUploadBytes = maxUploadBytes
+        self.authenticationTimeout = authenticationTimeout
     }
 
     /// The names the server certificate must cover: the listen address (or, for a

@@ -5,6 +5,7 @@ import HummingbirdWebSocket
 import Logging
 import NIOCore
 import PiggybackProtocol
+import Synchronization
 
 /// The agents' endpoint: `wss://HOST:PORT/v1/session`, one WebSocket per session, one
 /// binary message per telex.
@@ -41,8 +42,39 @@ enum AgentEndpoint {
         )
     }
 
-    /// Runs one session over an upgraded WebSocket.
+    /// Runs one session over an upgraded WebSocket; a peer that has not authenticated within
+    /// the configured time gets 1090 and is closed, so idle connections cannot pile up.
     static func serve(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, context: ServerContext, remote: String) async throws {
+        let authenticated = Flag()
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                try await converse(inbound: inbound, outbound: outbound, context: context, remote: remote, authenticated: authenticated)
+                return true
+            }
+            group.addTask {
+                try await Task.sleep(for: context.configuration.authenticationTimeout)
+                guard !authenticated.isSet else { return false }
+                context.logger.notice("closing a connection that did not authenticate in time", metadata: ["peer": "\(remote)"])
+                let error = TelexError(.authDenied, "no accepted 20 within \(context.configuration.authenticationTimeout); closing")
+                if let frame = try? TelexCodec().encode(.serverError(error.wire)) {
+                    try? await outbound.write(.binary(ByteBuffer(bytes: frame)))
+                }
+                try? await outbound.close(.policyViolation, reason: nil)
+                return false
+            }
+            while let finished = try await group.next() {
+                if finished {
+                    group.cancelAll()
+                    return
+                }
+            }
+        }
+    }
+
+    /// The telex loop of one session.
+    static func converse(
+        inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, context: ServerContext, remote: String, authenticated: Flag
+    ) async throws {
         var session = AgentSession(context: context, remoteAddress: remote)
         var assembler = FrameAssembler(maxFrameSize: context.configuration.maxFrameSize)
         var closing = false
@@ -61,6 +93,7 @@ enum AgentEndpoint {
                     )
                 else { continue }
                 outcome = await session.receive(frame: frame)
+                if session.device != nil { authenticated.set() }
             } catch {
                 outcome = session.refuse(error)
             }
@@ -74,4 +107,13 @@ enum AgentEndpoint {
             }
         }
     }
+}
+
+/// A flag one task sets and another reads (the session loop and its authentication timer).
+final class Flag: Sendable {
+    private let state = Mutex(false)
+
+    var isSet: Bool { state.withLock { $0 } }
+
+    func set() { state.withLock { $0 = true } }
 }
