@@ -17,17 +17,8 @@ import Testing
 
         let recorded = Mutex<[UInt8]>([])
         try await RawClient.session(server) { channel in
-            let address = try await channel.hello()
-            var auth = WireAuthenticate()
-            auth.deviceID = identity.deviceID
-            auth.protocolMin = 1
-            auth.protocolMax = 1
-            auth.signature = Data(try identity.sign(challenge: Array(address.challenge), serverID: address.serverID))
-            let frame = try channel.codec.encode(.authenticate(auth))
+            let frame = try await channel.authenticate(identity)
             recorded.withLock { $0 = frame }
-            try await channel.sendFrame(frame)
-            guard case .authResult(let result)? = try await channel.receive() else { throw TestFailure("expected 1020") }
-            #expect(result.accepted)
         }
         try await RawClient.session(server) { channel in
             _ = try await channel.hello()

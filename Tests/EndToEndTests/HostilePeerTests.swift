@@ -8,14 +8,7 @@ import Testing
 @Suite struct HostilePeerTests {
     /// Authenticates `identity` on a raw channel and walks to the collection step.
     func walkToCollection(_ channel: inout RawChannel, _ identity: DeviceIdentity) async throws -> WireCollectInstruction {
-        let address = try await channel.hello()
-        var auth = WireAuthenticate()
-        auth.deviceID = identity.deviceID
-        auth.protocolMin = 1
-        auth.protocolMax = 1
-        auth.signature = Data(try identity.sign(challenge: Array(address.challenge), serverID: address.serverID))
-        try await channel.send(.authenticate(auth))
-        guard case .authResult? = try await channel.receive() else { throw TestFailure("expected 1020") }
+        try await channel.authenticate(identity)
         var inventory = WireInventory()
         inventory.full = true
         inventory.version = 1
@@ -66,14 +59,7 @@ import Testing
         _ = try await agent.run()
         let identity = try agent.identity()
         try await RawClient.session(server) { channel in
-            let address = try await channel.hello()
-            var auth = WireAuthenticate()
-            auth.deviceID = identity.deviceID
-            auth.protocolMin = 1
-            auth.protocolMax = 1
-            auth.signature = Data(try identity.sign(challenge: Array(address.challenge), serverID: address.serverID))
-            try await channel.send(.authenticate(auth))
-            _ = try await channel.receive()
+            try await channel.authenticate(identity)
             var position = WirePosition()
             position.lat = 1
             position.lon = 2
@@ -103,5 +89,22 @@ import Testing
         _ = try agent.enroll(try await server.enrollToken())
         _ = try await agent.run()
         try await server.stop()
+    }
+}
+
+extension RawChannel {
+    /// 10 → 1010 → 20 (signed by `identity`) → 1020 accepted; returns the 20's frame.
+    @discardableResult
+    mutating func authenticate(_ identity: DeviceIdentity) async throws -> [UInt8] {
+        let address = try await hello()
+        var auth = WireAuthenticate()
+        auth.deviceID = identity.deviceID
+        auth.protocolMin = 1
+        auth.protocolMax = 1
+        auth.signature = Data(try identity.sign(challenge: Array(address.challenge), serverID: address.serverID))
+        let frame = try codec.encode(.authenticate(auth))
+        try await sendFrame(frame)
+        guard case .authResult(let result)? = try await receive(), result.accepted else { throw TestFailure("expected an accepting 1020") }
+        return frame
     }
 }
