@@ -74,7 +74,8 @@ import Testing
     }
 
     @Test(.timeLimit(.minutes(1))) func silentConnectionIsClosedAfterTheAuthenticationTimeout() async throws {
-        let server = try await TestServer.start(authenticationTimeout: .milliseconds(500))
+        // Long enough for an honest agent on a loaded debug build, short enough for a test.
+        let server = try await TestServer.start(authenticationTimeout: .seconds(3))
         let started = ContinuousClock.now
         try await RawClient.session(server) { channel in
             _ = try await channel.hello()  // and then say nothing
@@ -82,7 +83,7 @@ import Testing
             #expect(error.reason == .authDenied)
             #expect(try await channel.receive() == nil)
         }
-        #expect(ContinuousClock.now - started < .seconds(10))
+        #expect(ContinuousClock.now - started < .seconds(20))
         // An honest agent still gets through.
         let agent = TestAgent()
         defer { agent.remove() }
