@@ -124,14 +124,6 @@ public actor AgentRegistry {
         )
     }
 
-    /// The last session's server and result.
-    public func lastSession() async throws -> (server: String, result: String, at: Date)? {
-        guard let row = try await connection.query("SELECT started_at, server, result FROM sessions ORDER BY id DESC LIMIT 1").first else {
-            return nil
-        }
-        return (row.column("server")?.string ?? "", row.column("result")?.string ?? "", Date(timeIntervalSince1970: row.column("started_at")?.double ?? 0))
-    }
-
     /// Closes the database.
     public func close() async {
         try? await connection.close()

@@ -73,10 +73,11 @@ extension AgentSession {
         guard (-90...90).contains(position.lat), (-180...180).contains(position.lon), position.accuracyM.isFinite, position.accuracyM >= 0 else {
             throw TelexError(.invalid, "position \(position.lat),\(position.lon) ±\(position.accuracyM) m is not on earth", code: 60)
         }
-        let json: [String: PositionJSONValue] = [
-            "lat": .number(position.lat), "lon": .number(position.lon), "accuracy_m": .number(position.accuracyM),
-            "source": .text(position.source), "time_unix_ms": .number(Double(position.timeUnixMs)),
-        ]
+        // Stored in the same shape the admin API returns it.
+        let json = AdminJSON.Position(
+            lat: position.lat, lon: position.lon, accuracy_m: position.accuracyM,
+            source: position.source, time_unix_ms: Double(position.timeUnixMs)
+        )
         device.position = String(decoding: try JSONEncoder.sorted.encode(json), as: UTF8.self)
         try await device.save(on: context.store.db)
     }
@@ -98,20 +99,6 @@ extension AgentSession {
             device.inventoryVersion = 0
         }
         try await device.save(on: context.store.db)
-    }
-}
-
-/// A JSON scalar, for small hand-built documents.
-enum PositionJSONValue: Encodable {
-    case number(Double)
-    case text(String)
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        switch self {
-        case .number(let value): try container.encode(value)
-        case .text(let value): try container.encode(value)
-        }
     }
 }
 
