@@ -33,10 +33,17 @@ let package = Package(
         .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
     ],
     targets: [
+        // Brotli from the system (Debian: libbrotli-dev to build, libbrotli1 to run).
+        .systemLibrary(
+            name: "CBrotli",
+            pkgConfig: "libbrotlienc",
+            providers: [.apt(["libbrotli-dev"])]
+        ),
         // The wire: telex schema, codes, framing. No networking, no storage.
         .target(
             name: "PiggybackProtocol",
             dependencies: [
+                "CBrotli",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             exclude: ["Schema/telex.proto"],

@@ -25,13 +25,13 @@ extension ManagementSession {
                 return inventory
             }
             inventory.version = serverVersion + 1
-            inventory.sections = delta.sections
+            inventory.setSections(delta.sections)
             snapshot = .init(version: inventory.version, fullAt: base.fullAt, sections: delta.snapshot)
             report.inventory = "delta \(serverVersion) → \(inventory.version): \(delta.sections.count) section(s)"
         } else {
             inventory.full = true
             inventory.version = serverVersion + 1
-            inventory.sections = current
+            inventory.setSections(current)
             // A partial request replaces only the sections asked for; the base keeps the rest.
             let kept = partial ? (base?.sections ?? []).filter { old in !current.contains { $0.name == old.name } } : []
             // A failed section tells the server nothing new: it keeps its items, and so does the base.

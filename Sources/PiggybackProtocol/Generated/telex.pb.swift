@@ -363,6 +363,10 @@ public nonisolated struct WireInventory: Sendable {
 
   public var sections: [WireInventorySection] = []
 
+  /// The sections in the packed encoding (columns, then Brotli; see docs/PROTOCOL.md),
+  /// used instead of `sections` when smaller. At most one of the two is non-empty.
+  public var packed: Data = Data()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1276,7 +1280,7 @@ nonisolated extension WireInventorySection: SwiftProtobuf.Message, SwiftProtobuf
 
 nonisolated extension WireInventory: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Inventory"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}version\0\u{3}base_version\0\u{1}full\0\u{1}sections\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}version\0\u{3}base_version\0\u{1}full\0\u{1}sections\0\u{1}packed\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1288,6 +1292,7 @@ nonisolated extension WireInventory: SwiftProtobuf.Message, SwiftProtobuf._Messa
       case 2: try { try decoder.decodeSingularUInt64Field(value: &self.baseVersion) }()
       case 3: try { try decoder.decodeSingularBoolField(value: &self.full) }()
       case 4: try { try decoder.decodeRepeatedMessageField(value: &self.sections) }()
+      case 5: try { try decoder.decodeSingularBytesField(value: &self.packed) }()
       default: break
       }
     }
@@ -1306,6 +1311,9 @@ nonisolated extension WireInventory: SwiftProtobuf.Message, SwiftProtobuf._Messa
     if !self.sections.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.sections, fieldNumber: 4)
     }
+    if !self.packed.isEmpty {
+      try visitor.visitSingularBytesField(value: self.packed, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1314,6 +1322,7 @@ nonisolated extension WireInventory: SwiftProtobuf.Message, SwiftProtobuf._Messa
     if lhs.baseVersion != rhs.baseVersion {return false}
     if lhs.full != rhs.full {return false}
     if lhs.sections != rhs.sections {return false}
+    if lhs.packed != rhs.packed {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

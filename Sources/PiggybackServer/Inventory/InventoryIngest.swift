@@ -28,7 +28,7 @@ public struct InventoryIngest: Sendable {
         guard let device = try await DeviceRecord.find(deviceID, on: store.db) else {
             throw ServerError(.notFound, "no device \(deviceID)")
         }
-        guard try await inventory.apply(upload, to: device) else { return false }
+        guard try await inventory.apply(try upload.unpacked(), to: device) else { return false }
         device.inventoryVersion = Int64(clamping: upload.version)
         try await device.save(on: store.db)
         return true

@@ -85,8 +85,9 @@ extension AgentSession {
     /// 30: applies the full inventory or the delta, and holds its version (the next 1020
     /// acknowledges it). A delta against a version the server does not hold is not merged:
     /// the version is reset so that the next session sends everything.
-    func store(inventory: WireInventory) async throws {
+    func store(inventory upload: WireInventory) async throws {
         guard let device else { return }
+        let inventory = try upload.unpacked()
         if try await context.inventory.apply(inventory, to: device) {
             device.inventoryVersion = Int64(clamping: inventory.version)
             if let hostname = inventory.sections.first(where: { $0.name == "os" })?.items.first(where: { $0.key == "hostname" })?.value {

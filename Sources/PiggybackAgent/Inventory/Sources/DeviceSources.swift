@@ -22,13 +22,29 @@ struct NetworkSource: InventorySource {
             for line in inet6.split(separator: "\n") {
                 let fields = line.split(separator: " ", omittingEmptySubsequences: true)
                 guard fields.count >= 6, fields[5] != "lo", fields[0].count == 32 else { continue }
-                let hex = Array(fields[0])
-                let groups = stride(from: 0, to: 32, by: 4).map { String(hex[$0..<$0 + 4]) }
-                byInterface[String(fields[5]), default: []].append(groups.joined(separator: ":"))
+                guard let address = Self.canonicalIPv6(hex: fields[0]) else { continue }
+                byInterface[String(fields[5]), default: []].append(address)
             }
             for (name, addresses) in byInterface { items["\(name).ipv6"] = addresses.sorted().joined(separator: " ") }
         }
         return items
+    }
+
+    /// The RFC 5952 text form (`fd00::2`) of the 32 hex digits /proc/net/if_inet6 shows.
+    static func canonicalIPv6(hex: Substring) -> String? {
+        let digits = Array(hex.utf8)
+        var raw = in6_addr()
+        let ok = withUnsafeMutableBytes(of: &raw) { bytes -> Bool in
+            for index in 0..<16 {
+                guard let byte = UInt8(String(decoding: digits[(index * 2)..<(index * 2 + 2)], as: UTF8.self), radix: 16) else { return false }
+                bytes[index] = byte
+            }
+            return true
+        }
+        guard ok else { return nil }
+        var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+        guard inet_ntop(AF_INET6, &raw, &text, socklen_t(text.count)) != nil else { return nil }
+        return String(cString: text)
     }
 }
 
