@@ -37,6 +37,9 @@ public struct AgentCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Resident mode: minutes between timer-driven sessions.")
     var interval: Double = 15
 
+    @Option(name: .long, help: "Resident mode: minutes between offline inventory collections.")
+    var inventoryInterval: Double = 60
+
     @Flag(name: .long, help: "Print each telex: direction, code, name, payload bytes.")
     var trace = false
 
@@ -51,6 +54,9 @@ public struct AgentCommand: AsyncParsableCommand {
         }
         if let position { _ = try Self.parsePosition(position) }
         guard interval.isFinite, interval > 0, interval <= 7 * 24 * 60 else { throw ValidationError("--interval must be between 0 and 10080 minutes") }
+        guard inventoryInterval.isFinite, inventoryInterval >= 1, inventoryInterval <= 7 * 24 * 60 else {
+            throw ValidationError("--inventory-interval must be between 1 and 10080 minutes")
+        }
     }
 
     static func parsePosition(_ text: String) throws -> (lat: Double, lon: Double, accuracy: Double) {
@@ -72,7 +78,8 @@ public struct AgentCommand: AsyncParsableCommand {
             servers: server,
             position: try position.map(Self.parsePosition),
             consent: AgentConfiguration.Consent(rawValue: consent) ?? .accept,
-            collectRoots: collectRoot.isEmpty ? nil : collectRoot.map { URL(fileURLWithPath: $0) }
+            collectRoots: collectRoot.isEmpty ? nil : collectRoot.map { URL(fileURLWithPath: $0) },
+            inventoryInterval: .seconds(inventoryInterval * 60)
         )
     }
 
@@ -93,7 +100,8 @@ public struct AgentCommand: AsyncParsableCommand {
             return
         }
         let resident = ResidentAgent(agent: agent, interval: .seconds(interval * 60), logger: logger)
-        let group = ServiceGroup(configuration: .init(services: [resident], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let timer = InventoryTimer(agent: agent, logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [timer, resident], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 

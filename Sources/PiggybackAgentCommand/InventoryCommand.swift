@@ -4,7 +4,7 @@ import PiggybackAgent
 import PiggybackProtocol
 
 /// `piggyback agent inventory`: what this terminal would report, without a server.
-struct InventoryCommand: ParsableCommand {
+struct InventoryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inventory",
         abstract: "Collect and print this terminal's inventory (no server involved)."
@@ -16,7 +16,30 @@ struct InventoryCommand: ParsableCommand {
     @Option(help: "Read the inventory from this root instead of / (a mounted image, a fixture).")
     var root: String = "/"
 
-    func run() throws {
+    @Option(help: "Agent data directory, for --record and --changes.")
+    var data: String = "piggyback-agent"
+
+    @Flag(help: "Also record this collection in the agent's registry (as the resident timer does).")
+    var record = false
+
+    @Flag(help: "Print the registry's log of inventory changes between collections, newest first.")
+    var changes = false
+
+    func run() async throws {
+        let agent = Agent(
+            configuration: AgentConfiguration(dataDirectory: URL(fileURLWithPath: data), inventoryRoot: URL(fileURLWithPath: root)),
+            logger: CommandLogging.logger(label: "piggyback.agent", level: "warning"))
+        if changes {
+            for change in try await agent.localInventoryChanges(limit: 1000) {
+                let what = change.old == nil ? "+ \(change.new ?? "")" : change.new == nil ? "- \(change.old ?? "")" : "\(change.old ?? "") → \(change.new ?? "")"
+                print("\(change.at.formatted(.iso8601))  \(change.section).\(change.key)  \(what)")
+            }
+            return
+        }
+        if record {
+            let outcome = try await agent.recordInventory()
+            FileHandle.standardError.write(Data("recorded; \(outcome.first ? "first collection" : "\(outcome.changes.count) change(s)")\n".utf8))
+        }
         let sections = InventoryCollector(root: URL(fileURLWithPath: root)).collect()
         if json {
             var document: [String: [String: String]] = [:]

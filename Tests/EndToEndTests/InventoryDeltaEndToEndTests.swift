@@ -104,4 +104,78 @@ import Testing
         #expect(again.inventory == "full, version 2 (version 1 unknown here)")
         try await server.stop()
     }
+
+    /// Offline: the timer's collections log what changed; a session sends the latest
+    /// collection while it is recent, and collects anew once it is stale.
+    @Test func offlineCollectionsAreLoggedAndSent() async throws {
+        let root = try fixture()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let server = try await TestServer.start()
+        let agent = TestAgent(inventoryRoot: root, inventoryMaxAge: .seconds(3600))
+        defer { agent.remove() }
+        let id = try agent.enroll(try await server.enrollToken())
+
+        let first = try await agent.agent.recordInventory()
+        #expect(first.first && first.changes.isEmpty)
+        try packages(root, ["curl": "8.5.0-1", "openssl": "3.0.9-1"])
+        let second = try await agent.agent.recordInventory()
+        #expect(second.changes.map(\.key) == ["curl"])
+        #expect(second.changes.first?.old == "7.88.1-10 amd64 100" && second.changes.first?.new == "8.5.0-1 amd64 100")
+        let log = try await agent.agent.localInventoryChanges()
+        #expect(log.count == 1 && log.first?.section == "software")
+
+        // The package changes again after the last collection: a session within the
+        // maximum age sends what the timer recorded, not a new reading.
+        try packages(root, ["curl": "8.6.0-1", "openssl": "3.0.9-1"])
+        let session = try await agent.run()
+        #expect(session.inventory.hasSuffix("from the last offline collection"))
+        let detail = try await server.adminJSON("GET", "/v1/devices/\(id)") as? [String: Any]
+        #expect((detail?["inventory"] as? [String: [String: String]])?["software"]?["curl"] == "8.5.0-1 amd64 100")
+        try await server.stop()
+    }
+
+    /// 1020 asks for the sections set for the device, else its labels, else the fleet; the
+    /// agent sends only those, and the server keeps the others as they were.
+    @Test func serverChoosesSections() async throws {
+        let root = try fixture()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let server = try await TestServer.start()
+        let agent = TestAgent(inventoryRoot: root)
+        defer { agent.remove() }
+        let id = try agent.enroll(try await server.enrollToken())
+        _ = try await agent.run()  // registers the device: full inventory, every section
+
+        _ = try await server.adminJSON("PUT", "/v1/inventory-requests", json: ["scope": "fleet", "sections": ["os"]])
+        _ = try await server.adminJSON("PUT", "/v1/devices/\(id)/labels", json: ["labels": ["site": "osaka"]])
+        _ = try await server.adminJSON("PUT", "/v1/inventory-requests", json: ["scope": "label:site=osaka", "sections": ["software", "memory"]])
+        var detail = try await server.adminJSON("GET", "/v1/devices/\(id)") as? [String: Any]
+        #expect(detail?["inventory_request"] as? [String] == ["memory", "software"])
+        #expect(detail?["labels"] as? [String: String] == ["site": "osaka"])
+
+        // Only the requested sections are compared: a software change goes out…
+        try packages(root, ["curl": "8.5.0-1", "openssl": "3.0.9-1"])
+        let labelled = try await agent.run()
+        #expect(labelled.inventory.hasPrefix("delta 1 → 2: 1 section"))
+        // …while a hostname change in an unrequested section waits.
+        try "field-8\n".write(to: root.appendingPathComponent("proc/sys/kernel/hostname"), atomically: true, encoding: .utf8)
+        let quiet = try await agent.run()
+        #expect(quiet.inventory == "unchanged (version 2)")
+
+        // The device's own setting beats its label's: now the os section is asked for.
+        _ = try await server.adminJSON("PUT", "/v1/inventory-requests", json: ["scope": "device:\(id)", "sections": ["os"]])
+        let own = try await agent.run()
+        #expect(own.inventory.hasPrefix("delta 2 → 3: 1 section"))
+        detail = try await server.adminJSON("GET", "/v1/devices/\(id)") as? [String: Any]
+        let inventory = detail?["inventory"] as? [String: [String: String]]
+        #expect(inventory?["os"]?["hostname"] == "field-8")
+        #expect(inventory?["software"]?["curl"] == "8.5.0-1 amd64 100")
+        #expect(inventory?["cpu"]?.isEmpty == false)
+
+        let settings = try await server.adminJSON("GET", "/v1/inventory-requests") as? [[String: Any]]
+        #expect(settings?.count == 3)
+        _ = try await server.adminJSON("DELETE", "/v1/inventory-requests?scope=device:\(id)")
+        let (status, _) = try await server.admin("PUT", "/v1/inventory-requests", json: ["scope": "planet", "sections": [String]()])
+        #expect(status == 400)
+        try await server.stop()
+    }
 }

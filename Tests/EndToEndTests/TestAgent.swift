@@ -11,7 +11,7 @@ struct TestAgent {
 
     init(
         servers: [String] = [], consent: AgentConfiguration.Consent = .accept, position: (Double, Double, Double)? = nil,
-        inventoryRoot: URL = URL(fileURLWithPath: "/")
+        inventoryRoot: URL = URL(fileURLWithPath: "/"), inventoryMaxAge: Duration = .zero
     ) {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("pb-agent-\(UUID().uuidString)")
         var logger = Logger(label: "test.agent")
@@ -23,7 +23,7 @@ struct TestAgent {
                 dataDirectory: directory, servers: servers,
                 position: position.map { (lat: $0.0, lon: $0.1, accuracy: $0.2) }, consent: consent,
                 collectRoots: [directory.appendingPathComponent("outbox")], sessionTimeout: .seconds(60),
-                inventoryRoot: inventoryRoot
+                inventoryRoot: inventoryRoot, inventoryMaxAge: inventoryMaxAge
             ),
             logger: logger,
             trace: { line in lines.append(line) }

@@ -33,6 +33,10 @@ public struct AgentConfiguration: Sendable {
     public var fullResyncInterval: Duration
     /// The filesystem the inventory is read from (`/`; tests use a fixture tree).
     public var inventoryRoot: URL
+    /// How often the resident agent collects the inventory while offline.
+    public var inventoryInterval: Duration
+    /// A session uses the latest collection when it is younger than this, else collects anew.
+    public var inventoryMaxAge: Duration
 
     /// Defaults: data in `./piggyback-agent`, collection from `DIR/outbox` and `/var/log`.
     public init(
@@ -46,7 +50,9 @@ public struct AgentConfiguration: Sendable {
         defaultMaxCollectBytes: UInt64 = 1 << 30,
         changePolicy: ChangePolicy = ChangePolicy(),
         fullResyncInterval: Duration = .seconds(7 * 86400),
-        inventoryRoot: URL = URL(fileURLWithPath: "/")
+        inventoryRoot: URL = URL(fileURLWithPath: "/"),
+        inventoryInterval: Duration = .seconds(3600),
+        inventoryMaxAge: Duration = .seconds(300)
     ) {
         self.dataDirectory = dataDirectory
         self.servers = servers
@@ -59,5 +65,7 @@ public struct AgentConfiguration: Sendable {
         self.changePolicy = changePolicy
         self.fullResyncInterval = fullResyncInterval
         self.inventoryRoot = inventoryRoot
+        self.inventoryInterval = inventoryInterval
+        self.inventoryMaxAge = inventoryMaxAge
     }
 }

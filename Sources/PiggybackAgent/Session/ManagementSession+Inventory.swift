@@ -7,9 +7,11 @@ extension ManagementSession {
     /// the periodic full resync is due. The new base is stored before sending; it becomes
     /// the base only when a later 1020 names its version.
     mutating func inventory(serverVersion: UInt64, request: WireInventoryRequest) async throws -> WireInventory {
-        var current = InventoryCollector(root: configuration.inventoryRoot, delivered: try await registry.packages()).collect()
+        let recorder = InventoryRecorder(registry: registry, root: configuration.inventoryRoot, policy: configuration.changePolicy)
+        let (collected, fresh) = try await recorder.current(maxAge: configuration.inventoryMaxAge)
+        let source = fresh ? "" : ", from the last offline collection"
         let partial = !request.all && !request.sections.isEmpty
-        if partial { current = current.filter { request.sections.contains($0.name) } }
+        let current = partial ? collected.filter { request.sections.contains($0.name) } : collected
 
         var inventory = WireInventory()
         let base = serverVersion == 0 ? nil : try await registry.snapshot(version: serverVersion)
@@ -21,13 +23,13 @@ extension ManagementSession {
             guard !delta.isEmpty else {
                 // Nothing worth saying: confirm the version the server already holds.
                 inventory.version = serverVersion
-                report.inventory = "unchanged (version \(serverVersion))"
+                report.inventory = "unchanged (version \(serverVersion))\(source)"
                 return inventory
             }
             inventory.version = serverVersion + 1
             inventory.setSections(delta.sections)
             snapshot = .init(version: inventory.version, fullAt: base.fullAt, sections: delta.snapshot)
-            report.inventory = "delta \(serverVersion) → \(inventory.version): \(delta.sections.count) section(s)"
+            report.inventory = "delta \(serverVersion) → \(inventory.version): \(delta.sections.count) section(s)\(source)"
         } else {
             inventory.full = true
             inventory.version = serverVersion + 1
@@ -43,7 +45,7 @@ extension ManagementSession {
             }
             snapshot = .init(version: inventory.version, fullAt: Date(), sections: (kept + known).sorted { $0.name < $1.name })
             let why = serverVersion == 0 ? "server has none" : base == nil ? "version \(serverVersion) unknown here" : "periodic resync"
-            report.inventory = "full, version \(inventory.version) (\(why))"
+            report.inventory = "full, version \(inventory.version) (\(why))\(source)"
         }
         try await registry.saveSnapshot(snapshot)
         try await registry.pruneSnapshots(keeping: [serverVersion, inventory.version])

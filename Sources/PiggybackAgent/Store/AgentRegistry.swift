@@ -40,6 +40,8 @@ public actor AgentRegistry {
         for statement in [
             "PRAGMA journal_mode=WAL",
             "PRAGMA synchronous=NORMAL",
+            // The resident timer's collection and a session may write at the same moment.
+            "PRAGMA busy_timeout=5000",
             """
             CREATE TABLE IF NOT EXISTS packages (
               sha256 TEXT NOT NULL, name TEXT NOT NULL, version TEXT NOT NULL, size INTEGER NOT NULL,
@@ -57,6 +59,7 @@ public actor AgentRegistry {
         ] {
             _ = try await connection.query(statement)
         }
+        try await migrateLocalInventory()
     }
 
     /// Records a verified package.

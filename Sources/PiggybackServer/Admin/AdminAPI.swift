@@ -30,6 +30,7 @@ struct AdminAPI: Sendable {
         router.put("/v1/packages/:name/:version") { request, ctx in try await addPackage(request, ctx) }
         router.post("/v1/assignments") { request, ctx in try await assign(request, ctx) }
         router.post("/v1/collections") { request, ctx in try await collect(request, ctx) }
+        addInventoryRequestRoutes(to: router)
         return router
     }
 
@@ -87,7 +88,9 @@ struct AdminAPI: Sendable {
                 updated_at: AdminJSON.time(record.updatedAt) ?? ""
             )
         }
-        return AdminJSON.DeviceDetail(device: device.json, inventory: inventory, position: position, deliveries: deliveries)
+        return AdminJSON.DeviceDetail(
+            device: device.json, labels: try await context.requests.labels(deviceID: id), inventory: inventory, position: position,
+            deliveries: deliveries, inventory_request: try await context.requests.resolve(deviceID: id).json)
     }
 
     func history(_ request: Request, _ ctx: BasicRequestContext) async throws -> [AdminJSON.Change] {

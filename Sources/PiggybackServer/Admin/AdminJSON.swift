@@ -20,9 +20,12 @@ enum AdminJSON {
 
     struct DeviceDetail: ResponseCodable {
         var device: Device
+        var labels: [String: String]
         var inventory: [String: [String: String]]
         var position: Position?
         var deliveries: [Delivery]
+        /// The sections the next 1020 asks this device for (empty: all).
+        var inventory_request: [String]
     }
 
     struct Position: Codable, Sendable {

@@ -59,7 +59,7 @@ extension AgentSession {
         var result = WireAuthResult()
         result.accepted = true
         result.protocolVersion = version
-        result.inventory.all = true
+        result.inventory = try await context.requests.resolve(deviceID: record.id ?? "")
         result.inventoryVersion = UInt64(max(0, record.inventoryVersion))
         result.chunkSize = UInt32(context.configuration.chunkSize)
         result.window = UInt32(context.configuration.window)

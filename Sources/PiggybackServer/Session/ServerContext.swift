@@ -13,6 +13,7 @@ struct ServerContext: Sendable {
     let collections: Collections
     let enrollment: Enrollment
     let inventory: InventoryStore
+    let requests: InventoryRequests
     let authority: CertificateAuthority
     let logger: Logger
     /// Agent endpoints, set once the listener is bound (the port may be chosen at bind time).
@@ -27,6 +28,7 @@ struct ServerContext: Sendable {
         self.collections = Collections(store: store, blobs: blobs)
         self.enrollment = Enrollment(store: store)
         self.inventory = InventoryStore(store: store)
+        self.requests = InventoryRequests(store: store)
         self.authority = authority
         self.logger = logger
         self.endpoints = EndpointBox()

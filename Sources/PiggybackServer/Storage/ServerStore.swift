@@ -42,6 +42,7 @@ public final class ServerStore: Sendable {
         let migrations = Migrations()
         migrations.add(CreateSchema())
         migrations.add(CreateInventoryTables())
+        migrations.add(CreateLabelTables())
         let migrator = Migrator(databases: databases, migrations: migrations, logger: logger, on: eventLoop, migrationLogLevel: .debug)
         do {
             try await migrator.setupIfNeeded().get()

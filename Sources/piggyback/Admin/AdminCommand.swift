@@ -8,7 +8,7 @@ struct AdminCommand: AsyncParsableCommand {
         abstract: "Administer the fleet through the server's admin API.",
         subcommands: [
             EnrollTokenCommand.self, DevicesCommand.self, DeviceCommand.self, PackageCommand.self, PackagesCommand.self,
-            AssignCommand.self, CollectCommand.self, FilesCommand.self,
+            AssignCommand.self, CollectCommand.self, FilesCommand.self, InventoryRequestCommand.self, InventoryRequestsCommand.self,
         ]
     )
 }
@@ -69,9 +69,25 @@ struct DeviceCommand: AsyncParsableCommand {
     @Flag(help: "Revoke the terminal: its next session is refused.") var revoke = false
     @Flag(help: "Accept a pending or revoked terminal.") var accept = false
     @Flag(help: "Show what changed in the inventory, when, old → new.") var history = false
+    @Option(help: "Set a label KEY=VALUE (repeat); groups devices for inventory requests and assignments.") var label: [String] = []
+    @Option(help: "Remove the label KEY (repeat).") var unlabel: [String] = []
 
     func run() async throws {
         let client = try admin.client()
+        if !label.isEmpty || !unlabel.isEmpty {
+            var labels: [String: String?] = [:]
+            for pair in label {
+                let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+                guard parts.count == 2 else { throw ValidationError("--label must be KEY=VALUE, not \(pair)") }
+                labels[parts[0]] = .some(parts[1])
+            }
+            for key in unlabel { labels[key] = .some(nil) }
+            struct Labels: Codable { var labels: [String: String?] }
+            let data = try await client.send("PUT", "/v1/devices/\(id)/labels", json: Labels(labels: labels))
+            if admin.json { return admin.printJSON(data) }
+            let now = try decode(Labels.self, data).labels.compactMapValues { $0 }
+            return print("device \(id) labels: \(now.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))")
+        }
         if history {
             let data = try await client.send("GET", "/v1/devices/\(id)/history")
             if admin.json { return admin.printJSON(data) }
@@ -93,11 +109,13 @@ struct DeviceCommand: AsyncParsableCommand {
         struct Detail: Decodable {
             struct Delivery: Decodable { var package: String; var version: String; var state: String; var bytes: Int64 }
             var device: DeviceRow
+            var labels: [String: String]
             var inventory: [String: [String: String]]
             var deliveries: [Delivery]
         }
         let detail = try decode(Detail.self, data)
         print("device \(detail.device.id) (\(detail.device.hostname)), \(detail.device.state), last seen \(detail.device.last_seen ?? "never")")
+        if !detail.labels.isEmpty { print("labels: \(detail.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))") }
         for (section, items) in detail.inventory.sorted(by: { $0.key < $1.key }) {
             print("[\(section)]")
             for (key, value) in items.sorted(by: { $0.key < $1.key }) { print("  \(key) = \(value)") }
