@@ -48,8 +48,9 @@ public struct Agent: Sendable {
         try DeviceIdentity.load(from: configuration.dataDirectory)?.deviceID
     }
 
-    /// Runs one management session with the first server (in list order) that answers.
-    public func runSession() async throws -> SessionReport {
+    /// Runs one management session with the first server (in list order) that answers,
+    /// within the limits of `policy` (from the conditions at trigger time).
+    public func runSession(policy: SessionPolicy = SessionPolicy()) async throws -> SessionReport {
         let directory = configuration.dataDirectory
         guard let identity = try DeviceIdentity.load(from: directory), var enrollment = try EnrollmentState.load(from: directory) else {
             throw AgentError(.notEnrolled, "this terminal is not enrolled; run `piggyback agent --data \(directory.path) --enroll TOKEN`")
@@ -58,7 +59,7 @@ public struct Agent: Sendable {
         guard !candidates.isEmpty else { throw AgentError(.notEnrolled, "no server known; give --server wss://HOST:PORT/v1/session") }
         let registry = try await AgentRegistry.open(directory: directory, logger: logger)
         do {
-            let report = try await firstAnswering(candidates, identity: identity, enrollment: &enrollment, registry: registry)
+            let report = try await firstAnswering(candidates, identity: identity, enrollment: &enrollment, registry: registry, policy: policy)
             await registry.close()
             return report
         } catch {
@@ -69,12 +70,12 @@ public struct Agent: Sendable {
 
     /// Tries the endpoints in order; an unreachable one passes the turn to the next.
     func firstAnswering(
-        _ candidates: [Endpoint], identity: DeviceIdentity, enrollment: inout EnrollmentState, registry: AgentRegistry
+        _ candidates: [Endpoint], identity: DeviceIdentity, enrollment: inout EnrollmentState, registry: AgentRegistry, policy: SessionPolicy
     ) async throws -> SessionReport {
         var failures: [String] = []
         for endpoint in candidates {
             do {
-                var report = try await session(endpoint: endpoint, identity: identity, enrollment: enrollment, registry: registry)
+                var report = try await session(endpoint: endpoint, identity: identity, enrollment: enrollment, registry: registry, policy: policy)
                 report.server = endpoint.url
                 if enrollment.secret != nil {
                     enrollment.secret = nil
@@ -96,7 +97,7 @@ public struct Agent: Sendable {
         throw AgentError(.unreachable, "no server answered: \(failures.joined(separator: "; "))")
     }
 
-    func session(endpoint: Endpoint, identity: DeviceIdentity, enrollment: EnrollmentState, registry: AgentRegistry) async throws -> SessionReport {
+    func session(endpoint: Endpoint, identity: DeviceIdentity, enrollment: EnrollmentState, registry: AgentRegistry, policy: SessionPolicy) async throws -> SessionReport {
         let ca = try await ServerPin.certificate(directory: configuration.dataDirectory, fingerprint: enrollment.ca_sha256, endpoint: endpoint, logger: logger)
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.minimumTLSVersion = .tlsv13
@@ -117,7 +118,8 @@ public struct Agent: Sendable {
             try await WebSocketClient.connect(url: endpoint.url, configuration: wsConfiguration, tlsConfiguration: tlsConfiguration, logger: logger) { inbound, outbound, _ in
                 var session = ManagementSession(
                     configuration: configuration, identity: identity, enrollment: enrollment, registry: registry, logger: logger,
-                    channel: TelexChannel(inbound: inbound, outbound: outbound, maxFrameSize: configuration.maxFrameSize, trace: trace)
+                    channel: TelexChannel(inbound: inbound, outbound: outbound, maxFrameSize: configuration.maxFrameSize, trace: trace),
+                    policy: policy
                 )
                 do {
                     let report = try await session.run()

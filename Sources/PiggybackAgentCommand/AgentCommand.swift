@@ -10,7 +10,7 @@ public struct AgentCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "agent",
         abstract: "Run the terminal agent: enroll, run one management session, or stay resident.",
-        subcommands: [InventoryCommand.self]
+        subcommands: [InventoryCommand.self, StatusCommand.self, TriggerCommand.self, InstallServiceCommand.self]
     )
 
     @Option(name: .long, help: "Agent data directory (identity, pinned CA, registry, packages).")
@@ -34,8 +34,7 @@ public struct AgentCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Directory the server may collect from; repeat. Default: DATA/outbox and /var/log.")
     var collectRoot: [String] = []
 
-    @Option(name: .long, help: "Resident mode: minutes between timer-driven sessions.")
-    var interval: Double = 15
+    @OptionGroup(title: "Resident daemon") var daemon: DaemonOptions
 
     @Option(name: .long, help: "Resident mode: minutes between offline inventory collections.")
     var inventoryInterval: Double = 60
@@ -53,7 +52,6 @@ public struct AgentCommand: AsyncParsableCommand {
             throw ValidationError("--consent must be one of: \(AgentConfiguration.Consent.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         if let position { _ = try Self.parsePosition(position) }
-        guard interval.isFinite, interval > 0, interval <= 7 * 24 * 60 else { throw ValidationError("--interval must be between 0 and 10080 minutes") }
         guard inventoryInterval.isFinite, inventoryInterval >= 1, inventoryInterval <= 7 * 24 * 60 else {
             throw ValidationError("--inventory-interval must be between 1 and 10080 minutes")
         }
@@ -99,9 +97,11 @@ public struct AgentCommand: AsyncParsableCommand {
             try await Self.runOnce(agent)
             return
         }
-        let resident = ResidentAgent(agent: agent, interval: .seconds(interval * 60), logger: logger)
+        let (signals, feed) = AsyncStream.makeStream(of: NetworkSignal.self)
+        let monitor = MonitorBridge(feed: feed, logger: logger)
+        let resident = AgentDaemon(agent: agent, triggers: try daemon.makeTriggers(), conditions: daemon.makeConditions(), signals: signals, logger: logger)
         let timer = InventoryTimer(agent: agent, logger: logger)
-        let group = ServiceGroup(configuration: .init(services: [timer, resident], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let group = ServiceGroup(configuration: .init(services: [timer, monitor, resident], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 

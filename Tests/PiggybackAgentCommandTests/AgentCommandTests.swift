@@ -1,3 +1,4 @@
+import Foundation
 import ArgumentParser
 import PiggybackAgent
 @testable import PiggybackAgentCommand
@@ -32,5 +33,34 @@ import Testing
     @Test func inventorySubcommandParses() throws {
         let parsed = try AgentCommand.parseAsRoot(["inventory", "--json"])
         #expect(parsed is InventoryCommand)
+    }
+
+    /// The unit the binary installs is the one in dist/, with the paths filled in.
+    @Test func serviceUnitMatchesDist() throws {
+        let dist = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("dist/piggyback-agent.service")
+        let text = try String(contentsOf: dist, encoding: .utf8)
+        #expect(InstallServiceCommand.template.trimmingCharacters(in: .newlines) == text.trimmingCharacters(in: .newlines))
+        let unit = InstallServiceCommand.unit(binary: "/usr/local/bin/piggyback-agent", data: "/var/lib/piggyback-agent")
+        #expect(unit.contains("ExecStart=/usr/local/bin/piggyback-agent agent --data /var/lib/piggyback-agent"))
+        #expect(!unit.contains("@"))
+    }
+
+    @Test func installServiceWritesTheUnit() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pb-unit-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var command = try InstallServiceCommand.parse(["--unit-directory", directory.path, "--no-enable", "--data", "/srv/pb"])
+        try await command.run()
+        let unit = try String(contentsOf: directory.appendingPathComponent("piggyback-agent.service"), encoding: .utf8)
+        #expect(unit.contains("--data /srv/pb"))
+        #expect(unit.contains("Restart=on-failure"))
+    }
+
+    @Test func daemonOptions() throws {
+        let options = try DaemonOptions.parse(["--triggers", "network-up,timer", "--interval", "30", "--min-interval", "1", "--jitter", "0"])
+        let triggers = try options.makeTriggers()
+        #expect(triggers.networkUp && !triggers.foreignTraffic && !triggers.manual)
+        #expect(triggers.timer == .seconds(1800) && triggers.minimumInterval == .seconds(60))
+        #expect(throws: (any Error).self) { try DaemonOptions.parse(["--triggers", "sunrise"]) }
     }
 }

@@ -32,6 +32,12 @@ extension ManagementSession {
                 continue
             }
             var received = store.partialSize(sha256: sha, item: item.itemID)
+            if let limit = policy.maxDeliveryBytes, item.size > received, item.size - received > limit {
+                // Too big for this link or battery: keep what we have, take the rest later.
+                status.items.append(progress(item, .deferred, received, "\(policy.reason): \(item.size - received) B left > \(limit) B limit"))
+                report.deferred.append(label)
+                continue
+            }
             if received > item.size {
                 try? FileManager.default.removeItem(at: store.partial(sha256: sha, item: item.itemID))
                 received = 0

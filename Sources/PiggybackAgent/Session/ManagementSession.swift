@@ -12,6 +12,8 @@ struct ManagementSession {
     let registry: AgentRegistry
     let logger: Logger
     var channel: TelexChannel
+    /// Limits from the conditions at trigger time (metered link, low battery).
+    var policy = SessionPolicy()
     var report = SessionReport()
     var chunkSize = 256 * 1024
     var window = 8
