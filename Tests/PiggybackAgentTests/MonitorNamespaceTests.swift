@@ -1,0 +1,157 @@
+import Foundation
+import Logging
+@testable import PiggybackAgent
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The communication monitor against the real kernel, inside network namespaces made per
+/// test (root; skipped without it unless CI=true).
+@Suite(.serialized) struct MonitorNamespaceTests {
+    static let logger: Logger = {
+        var logger = Logger(label: "monitor-test")
+        logger.logLevel = .debug
+        return logger
+    }()
+
+    /// Runs `body` with a fresh namespace pair and a running monitor inside the agent's side.
+    func withMonitor(
+        interval: Duration = .milliseconds(200),
+        prepare: (MonitorNetwork) throws -> Void = { _ in },
+        _ body: (MonitorNetwork, CommunicationMonitor, MonitorEventLog) async throws -> Void
+    ) async throws {
+        guard MonitorNetwork.available() else { return }
+        let network = try MonitorNetwork.create()
+        defer { network.destroy() }
+        try prepare(network)
+        let configuration = MonitorConfiguration(foreignTrafficInterval: interval, networkNamespace: network.agentPath)
+        let monitor = CommunicationMonitor(configuration: configuration, logger: Self.logger)
+        let log = MonitorEventLog()
+        let recording = log.record(monitor.events)
+        let running = Task { try await monitor.run() }
+        defer { running.cancel(); recording.cancel() }
+        try #require(await monitor.waitUntilReady(), "the monitor did not read the routing table")
+        try await body(network, monitor, log)
+        running.cancel()
+        try? await running.value
+        await recording.value  // the stream ends with run()
+    }
+
+    @Test func linkUpAndDefaultRouteBringOnline() async throws {
+        try await withMonitor { network, monitor, log in
+            #expect(await monitor.state.online == false)
+            try network.agentIP("link", "set", network.agentLink, "up")
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(await log.entries.isEmpty, "a link without a default route is not online")
+
+            let added = ContinuousClock.now
+            try network.agentIP("route", "add", "default", "via", network.peerAddress)
+            let online = await log.wait { $0 == .online(interface: network.agentLink) }
+            let arrived = try #require(online, "no .online after the default route was added")
+            print("monitor: route added → .online in \(arrived.at - added) (includes spawning ip)")
+            let state = await monitor.state
+            #expect(state.online && state.interface == network.agentLink && state.lastEvent == arrived.event)
+        }
+    }
+
+    @Test func ipv6DefaultRouteAloneBringsOnline() async throws {
+        try await withMonitor { network, _, log in
+            try network.agentIP("link", "set", network.agentLink, "up")
+            try network.agentIP("-6", "route", "add", "default", "via", network.peerAddress6)
+            #expect(await log.wait { $0 == .online(interface: network.agentLink) } != nil)
+        }
+    }
+
+    @Test func losingTheRouteGoesOfflineAndStopsPolling() async throws {
+        try await withMonitor(prepare: { network in
+            try network.agentIP("link", "set", network.agentLink, "up")
+            try network.agentIP("route", "add", "default", "via", network.peerAddress)
+        }) { network, monitor, log in
+            // Online from the start: the first verdict is reported.
+            #expect(await log.wait { $0 == .online(interface: network.agentLink) } != nil)
+            try await Task.sleep(for: .milliseconds(700))
+            #expect(await monitor.state.foreignTrafficPolls >= 2, "polling runs while online")
+
+            try network.agentIP("route", "del", "default")
+            #expect(await log.wait { $0 == .offline } != nil, "no .offline after the route was deleted")
+            let pollsWhenOffline = await monitor.state.foreignTrafficPolls
+            try await Task.sleep(for: .milliseconds(1500))
+            #expect(await monitor.state.foreignTrafficPolls == pollsWhenOffline, "nothing is polled while offline")
+
+            // Back online, then the link goes down with the route still configured: the kernel
+            // flushes the route without a RTM_DELROUTE, and the fresh dump still sees it.
+            let mark = await log.entries.count
+            try network.agentIP("route", "add", "default", "via", network.peerAddress)
+            #expect(await log.wait(after: mark) { $0 == .online(interface: network.agentLink) } != nil)
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(await monitor.state.foreignTrafficPolls > pollsWhenOffline, "polling resumes when online again")
+            try network.agentIP("link", "set", network.agentLink, "down")
+            #expect(await log.wait(after: mark) { $0 == .offline } != nil, "no .offline after the link went down")
+            #expect(await monitor.state.online == false)
+        }
+    }
+
+    @Test func anotherProcessConnectingIsForeignTrafficButOursIsNot() async throws {
+        try await withMonitor(prepare: { network in
+            try network.agentIP("link", "set", network.agentLink, "up")
+            try network.agentIP("route", "add", "default", "via", network.peerAddress)
+        }) { network, monitor, log in
+            #expect(await log.wait { $0 == .online(interface: network.agentLink) } != nil)
+            let listener = try await network.listen()
+            defer { close(listener.fd) }
+
+            // Our own connection, in the same namespace, must not count.
+            let own = try await network.connectFromThisProcess(port: listener.port)
+            defer { close(own) }
+            let polls = await monitor.state.foreignTrafficPolls
+            try await Task.sleep(for: .milliseconds(1000))
+            #expect(await monitor.state.foreignTrafficPolls >= polls + 3)
+            #expect(await log.entries.allSatisfy { if case .foreignTraffic = $0.event { false } else { true } },
+                    "the agent's own connection was reported as foreign")
+
+            let started = ContinuousClock.now
+            let client = try network.foreignClient(port: listener.port)
+            defer { kill(client.processIdentifier, SIGKILL); client.waitUntilExit() }  // SIGTERM may be inherited as ignored
+            let expected = MonitorEvent.foreignTraffic(remote: "\(network.peerAddress):\(listener.port)")
+            let found = await log.wait { $0 == expected }
+            let arrived = try #require(found, "no .foreignTraffic for another process's connection")
+            print("monitor: foreign connection → .foreignTraffic in \(arrived.at - started) (poll interval 200 ms, includes spawning ip netns exec)")
+        }
+    }
+
+    @Test func offlineMonitorDoesNotWakeUp() async throws {
+        try await withMonitor { _, monitor, log in
+            try await Task.sleep(for: .milliseconds(200))
+            let before = Self.netlinkThreadSwitches()
+            try #require(before != nil, "no pb-netlink thread found")
+            try await Task.sleep(for: .seconds(2))
+            #expect(Self.netlinkThreadSwitches() == before, "the netlink thread woke up while nothing changed")
+            #expect(await monitor.state.foreignTrafficPolls == 0)
+            #expect(await log.entries.isEmpty)
+        }
+    }
+
+    /// Context switches of the monitor's netlink thread(s), from /proc/self/task/*/status.
+    static func netlinkThreadSwitches() -> Int? {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+        var total: Int?
+        for task in tasks {
+            guard let name = try? String(contentsOfFile: "/proc/self/task/\(task)/comm", encoding: .utf8),
+                  name.hasPrefix("pb-netlink"),
+                  let status = try? String(contentsOfFile: "/proc/self/task/\(task)/status", encoding: .utf8)
+            else { continue }
+            for line in status.split(separator: "\n") where line.contains("ctxt_switches") {
+                total = (total ?? 0) + (Int(line.split(separator: "\t").last ?? "") ?? 0)
+            }
+        }
+        return total
+    }
+
+    @Test func stopsWhenCancelledAndEndsItsEvents() async throws {
+        try await withMonitor { _, monitor, _ in
+            #expect(await monitor.state.ready)
+        }
+        // withMonitor awaits the recording task, which only ends when `events` finishes.
+    }
+}
