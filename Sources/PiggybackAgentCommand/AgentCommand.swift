@@ -97,17 +97,19 @@ public struct AgentCommand: AsyncParsableCommand {
             try await Self.runOnce(agent)
             return
         }
-        let (signals, feed) = AsyncStream.makeStream(of: NetworkSignal.self)
-        let monitor = MonitorBridge(feed: feed, logger: logger)
-        let resident = AgentDaemon(agent: agent, triggers: try daemon.makeTriggers(), conditions: daemon.makeConditions(), signals: signals, logger: logger)
+        let triggers = try daemon.makeTriggers()
+        let monitor = CommunicationMonitor(
+            configuration: MonitorConfiguration(networkUp: true, foreignTraffic: triggers.foreignTraffic), logger: logger)
+        let resident = AgentDaemon(agent: agent, triggers: triggers, conditions: daemon.makeConditions(), signals: monitor.events, logger: logger)
         let timer = InventoryTimer(agent: agent, logger: logger)
         let group = ServiceGroup(configuration: .init(services: [timer, monitor, resident], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 
     /// Prints one trace line to standard output.
+    /// Written at once, so a reader of a pipe (a benchmark, a log collector) sees it when it happens.
     @Sendable public static func printLine(_ line: String) {
-        print(line)
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
     }
 
     /// Runs one session and prints its summary; failures exit non-zero with the reason.

@@ -11,9 +11,9 @@ import Testing
     /// Runs `body` with a daemon for `agent`, cancelling it afterwards.
     func withDaemon(
         _ agent: TestAgent, triggers: TriggerConfiguration = quick, conditions: ConditionsConfiguration = .init(useNetworkManager: false),
-        _ body: (AgentDaemon, AsyncStream<NetworkSignal>.Continuation, String) async throws -> Void
+        _ body: (AgentDaemon, AsyncStream<MonitorEvent>.Continuation, String) async throws -> Void
     ) async throws {
-        let (signals, feed) = AsyncStream.makeStream(of: NetworkSignal.self)
+        let (signals, feed) = AsyncStream.makeStream(of: MonitorEvent.self)
         var logger = Logger(label: "test.daemon")
         logger.logLevel = .warning
         let daemon = AgentDaemon(agent: agent.agent, triggers: triggers, conditions: conditions, signals: signals, logger: logger)

@@ -9,14 +9,14 @@ public struct AgentDaemon: Service {
     let agent: Agent
     let triggers: TriggerConfiguration
     let conditions: ConditionsConfiguration
-    let signals: AsyncStream<NetworkSignal>
+    let signals: AsyncStream<MonitorEvent>
     let logger: Logger
     /// The daemon's status, shared with the control socket.
     public let status = DaemonStatusBox()
     let inbox = TriggerInbox()
 
-    /// Creates the daemon; `signals` is the communication monitor's output.
-    public init(agent: Agent, triggers: TriggerConfiguration, conditions: ConditionsConfiguration, signals: AsyncStream<NetworkSignal>, logger: Logger) {
+    /// Creates the daemon; `signals` is the communication monitor's ``CommunicationMonitor/events``.
+    public init(agent: Agent, triggers: TriggerConfiguration, conditions: ConditionsConfiguration, signals: AsyncStream<MonitorEvent>, logger: Logger) {
         self.agent = agent
         self.triggers = triggers
         self.conditions = conditions
@@ -53,20 +53,21 @@ public struct AgentDaemon: Service {
 
     /// Turns the monitor's signals into triggers and status.
     func watch() async {
-        var online = false
+        var online: String?
         for await signal in signals {
             let now = Date()
             switch signal {
             case .online(let interface):
                 await status.update { $0.network = "online"; $0.interface = interface; $0.lastEvent = "network-up \(interface)"; $0.lastEventAt = now }
-                if !online { inbox.fire(.networkUp) }
-                online = true
+                // A new network (or the route moving from Wi-Fi to LTE) is worth a session.
+                if online != interface { inbox.fire(.networkUp) }
+                online = interface
             case .offline:
                 await status.update { $0.network = "offline"; $0.interface = nil; $0.lastEvent = "network-down"; $0.lastEventAt = now }
-                online = false
+                online = nil
             case .foreignTraffic(let remote):
                 await status.update { $0.lastEvent = "foreign-traffic \(remote)"; $0.lastEventAt = now }
-                if online { inbox.fire(.foreignTraffic) }
+                if online != nil { inbox.fire(.foreignTraffic) }
             }
         }
     }

@@ -43,6 +43,7 @@ public final class ServerStore: Sendable {
         migrations.add(CreateSchema())
         migrations.add(CreateInventoryTables())
         migrations.add(CreateLabelTables())
+        migrations.add(CreateHistoryIndex())
         let migrator = Migrator(databases: databases, migrations: migrations, logger: logger, on: eventLoop, migrationLogLevel: .debug)
         do {
             try await migrator.setupIfNeeded().get()
