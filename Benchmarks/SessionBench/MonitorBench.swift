@@ -81,21 +81,22 @@ struct MonitorBench: AsyncParsableCommand {
             | spawning `ip` alone (included above) | \(SessionBench.format(SessionBench.median(spawn))) | \(SessionBench.format(Self.p95(spawn))) |
             | other process connects → `.foreignTraffic` (incl. spawning `ip netns exec bash`) | \(SessionBench.format(SessionBench.median(foreign))) | \(SessionBench.format(Self.p95(foreign))) |
 
-            | idle \(idleSeconds) s | CPU s (whole process) | context switches (whole process) | TCP table reads | RSS |
-            |---|---|---|---|---|
-            | offline | \(SessionBench.format(offline.cpu)) | \(offline.switches) | \(offline.polls) | \(offline.rssKiB / 1024) MiB |
-            | online, no traffic | \(SessionBench.format(online.cpu)) | \(online.switches) | \(online.polls) | \(online.rssKiB / 1024) MiB |
+            | idle \(idleSeconds) s | CPU s (whole process) | context switches (whole process) | polls | TCP table reads | RSS |
+            |---|---|---|---|---|---|
+            | offline | \(SessionBench.format(offline.cpu)) | \(offline.switches) | \(offline.polls) | \(offline.scans) | \(offline.rssKiB / 1024) MiB |
+            | online, no traffic | \(SessionBench.format(online.cpu)) | \(online.switches) | \(online.polls) | \(online.scans) | \(online.rssKiB / 1024) MiB |
             """)
     }
 
     /// CPU seconds, context switches and poll count of the whole process over `idleSeconds`.
-    func idle(_ monitor: CommunicationMonitor) async throws -> (cpu: Double, switches: Int, polls: Int, rssKiB: Int) {
-        let polls = await monitor.state.foreignTrafficPolls
+    func idle(_ monitor: CommunicationMonitor) async throws -> (cpu: Double, switches: Int, polls: Int, scans: Int, rssKiB: Int) {
+        let start = await monitor.state
         let before = Self.usage()
         try await Task.sleep(for: .seconds(idleSeconds))
         let after = Self.usage()
-        let pollsAfter = await monitor.state.foreignTrafficPolls
-        return (after.cpu - before.cpu, after.switches - before.switches, pollsAfter - polls, Self.rssKiB())
+        let end = await monitor.state
+        return (after.cpu - before.cpu, after.switches - before.switches,
+                end.foreignTrafficPolls - start.foreignTrafficPolls, end.foreignTrafficScans - start.foreignTrafficScans, Self.rssKiB())
     }
 
     static func usage() -> (cpu: Double, switches: Int) {

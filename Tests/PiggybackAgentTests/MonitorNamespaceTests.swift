@@ -120,6 +120,24 @@ import Glibc
         }
     }
 
+    @Test func quietLinksAreNotScanned() async throws {
+        try await withMonitor(prepare: { network in
+            // No IPv6 on the agent's side: no router solicitations or MLD reports to send.
+            try MonitorNetwork.run(MonitorNetwork.ipTool ?? "/usr/sbin/ip", ["netns", "exec", network.agent, "sh", "-c",
+                                   "echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6; echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6"])
+            try network.agentIP("link", "set", network.agentLink, "up")
+            try network.agentIP("route", "add", "default", "via", network.peerAddress)
+        }) { network, monitor, log in
+            #expect(await log.wait { $0 == .online(interface: network.agentLink) } != nil)
+            try await Task.sleep(for: .milliseconds(500))
+            let before = await monitor.state
+            try await Task.sleep(for: .milliseconds(1500))
+            let after = await monitor.state
+            #expect(after.foreignTrafficPolls >= before.foreignTrafficPolls + 5)
+            #expect(after.foreignTrafficScans == before.foreignTrafficScans, "the TCP tables were read though nothing was sent")
+        }
+    }
+
     @Test func offlineMonitorDoesNotWakeUp() async throws {
         try await withMonitor { _, monitor, log in
             try await Task.sleep(for: .milliseconds(200))

@@ -156,6 +156,19 @@ import Testing
         #expect(TCPConnectionTable.ownSocketInodes().contains(UInt64(status.st_ino)))
     }
 
+    @Test func sumsTransmittedPacketsOfAllInterfacesButLoopback() {
+        let dev = """
+        Inter-|   Receive                                                |  Transmit
+         face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed
+            lo: 552880856  139346    0    0    0     0          0         0 552880856  139346    0    0    0     0       0          0
+          eth0:12345 10 0 0 0 0 0 0 999 7 0 0 0 0 0 0
+        wlan0:       0       0    0    0    0     0          0         0        0       35    0    0    0     0       0          0
+         bad0: 1 2 3
+        """
+        #expect(InterfaceCounters.transmittedPackets(Array(dev.utf8)[...]) == 42)
+        #expect(InterfaceCounters.transmittedPackets(Array("garbage".utf8)[...]) == nil)
+    }
+
     @Test func stateStartsUnready() {
         let state = MonitorState()
         #expect(!state.ready && !state.online && state.foreignTrafficPolls == 0 && state.lastEvent == nil)

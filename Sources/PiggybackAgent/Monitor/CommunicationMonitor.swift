@@ -24,6 +24,7 @@ public actor CommunicationMonitor: Service {
     private let logger: Logger
     private var current = MonitorState()
     private var foreignPolling: Task<Void, Never>?
+    private var started = false
 
     /// Creates a monitor; nothing is opened until `run()`.
     public init(configuration: MonitorConfiguration = MonitorConfiguration(), logger: Logger) {
@@ -36,8 +37,12 @@ public actor CommunicationMonitor: Service {
     public var state: MonitorState { current }
 
     /// Watches until the task is cancelled or graceful shutdown begins, then ends ``events``.
-    /// Throws when the netlink socket cannot be set up.
+    /// Throws when the netlink socket cannot be set up. Runs once per monitor.
     public func run() async throws {
+        guard !started else {
+            throw MonitorError(.netlink, "this CommunicationMonitor has already run; create a new one to watch again")
+        }
+        started = true
         defer {
             foreignPolling?.cancel()
             foreignPolling = nil
@@ -108,15 +113,16 @@ public actor CommunicationMonitor: Service {
         )
         foreignPolling = Task {
             await watcher.run(
-                onPoll: { await self.countPoll() },
+                onPoll: { await self.countPoll(scanned: $0) },
                 onForeign: { await self.foreignTraffic($0) }
             )
         }
     }
 
-    private func countPoll() {
+    private func countPoll(scanned: Bool) {
         guard !Task.isCancelled else { return }  // a read that raced with going offline
         current.foreignTrafficPolls += 1
+        if scanned { current.foreignTrafficScans += 1 }
     }
 
     private func foreignTraffic(_ connection: TCPConnection) {

@@ -5,7 +5,8 @@ import Logging
 /// While running (the monitor runs it only while online), reads the TCP tables every
 /// `interval` and reports a connection that another process has opened since the last look.
 ///
-/// The first read is the baseline: connections that already exist when the terminal comes
+/// Each tick first reads the interface counters; the TCP tables are read only when something
+/// was sent since the last tick. The first read is the baseline: connections that already exist when the terminal comes
 /// online do not count. A connection counts when it is connecting or connected (SYN_SENT,
 /// ESTABLISHED), goes to a non-loopback address, and its socket is not held by this process
 /// (nor by this user, with `ignoreOwnUser`). To tell our sockets from others', the check
@@ -17,17 +18,25 @@ struct ForeignTrafficWatcher: Sendable {
     let ignoredUser: UInt32?
     let logger: Logger
 
-    /// Polls until the task is cancelled. `onPoll` runs after each read, `onForeign` with the
-    /// first new foreign connection of a read (at most one per interval).
+    /// Polls until the task is cancelled. `onPoll` runs on each tick (true when the TCP
+    /// tables are read on it), `onForeign` with the first new foreign connection of a read
+    /// (at most one per interval).
     func run(
-        onPoll: @Sendable () async -> Void,
+        onPoll: @Sendable (Bool) async -> Void,
         onForeign: @Sendable (TCPConnection) async -> Void
     ) async {
+        var sent = table.transmittedPackets()
         var known = Set(candidates().map(\.inode))
         while true {
             do { try await Task.sleep(for: interval) } catch { return }
+            // Nothing sent since the last look: no connection can have started (a SYN or
+            // SYN-ACK would have gone out), so the costly table read is skipped.
+            let nowSent = table.transmittedPackets()
+            let quiet = nowSent != nil && nowSent == sent
+            sent = nowSent
+            await onPoll(!quiet)
+            if quiet { continue }
             let current = candidates()
-            await onPoll()
             let fresh = current.filter { !known.contains($0.inode) }
             known = Set(current.map(\.inode))
             guard !fresh.isEmpty else { continue }

@@ -33,8 +33,10 @@ public struct MonitorState: Sendable, Equatable, Codable {
     public var lastEvent: MonitorEvent?
     /// When it was sent.
     public var lastEventAt: Date?
-    /// How many times the TCP tables were read for foreign traffic (zero while offline).
+    /// How many times the foreign-traffic check woke up (never while offline).
     public var foreignTrafficPolls: Int = 0
+    /// How many of those read the TCP tables: only when the interface counters had moved.
+    public var foreignTrafficScans: Int = 0
 
     /// The state before the monitor has looked at anything.
     public init() {}

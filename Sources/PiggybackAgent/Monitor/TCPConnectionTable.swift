@@ -1,19 +1,27 @@
 #if os(Linux)
 import Glibc
 
-/// The kernel's TCP tables (/proc/net/tcp and tcp6) of one network namespace, kept open.
+/// The kernel's TCP tables (/proc/net/tcp and tcp6) and interface counters (/proc/net/dev)
+/// of one network namespace, kept open.
 ///
 /// The files are opened once, from a thread that has joined the namespace
 /// (`/proc/thread-self/net/...`), and re-read with pread(2) from offset 0: a /proc/net file
 /// stays bound to the namespace it was opened in, so any thread may read it later. The
 /// descriptors close when the table goes away.
+///
+/// Reading a TCP table is not cheap: the kernel walks its whole established-connection hash
+/// (sized by memory, shared by all namespaces), some milliseconds each time. The interface
+/// counters cost tens of microseconds, so the watcher reads the tables only after the
+/// counters show that something was sent.
 final class TCPConnectionTable: Sendable {
     private let descriptors: [Int32]
+    private let counters: Int32
     /// Upper bound on one table's text, so a pathological table cannot eat the memory.
     static let maxTableSize = 16 << 20
 
-    private init(descriptors: [Int32]) {
+    private init(descriptors: [Int32], counters: Int32) {
         self.descriptors = descriptors
+        self.counters = counters
     }
 
     /// Opens the tables of `namespace` (nil: the agent's own). tcp6 may be missing (IPv6
@@ -26,12 +34,21 @@ final class TCPConnectionTable: Sendable {
                               hint: "the foreign-traffic check needs /proc mounted")
             }
             let tcp6 = Glibc.open("/proc/thread-self/net/tcp6", O_RDONLY | O_CLOEXEC)
-            return TCPConnectionTable(descriptors: tcp6 >= 0 ? [tcp, tcp6] : [tcp])
+            let counters = Glibc.open("/proc/thread-self/net/dev", O_RDONLY | O_CLOEXEC)
+            return TCPConnectionTable(descriptors: tcp6 >= 0 ? [tcp, tcp6] : [tcp], counters: counters)
         }
     }
 
     deinit {
         for fd in descriptors { close(fd) }
+        if counters >= 0 { close(counters) }
+    }
+
+    /// Packets sent by all interfaces but loopback, from /proc/net/dev; nil when unreadable
+    /// (then every poll reads the tables).
+    func transmittedPackets() -> UInt64? {
+        guard counters >= 0, let text = try? Self.contents(of: counters) else { return nil }
+        return InterfaceCounters.transmittedPackets(text[...])
     }
 
     /// All sockets in both tables, as they are now.
@@ -46,7 +63,7 @@ final class TCPConnectionTable: Sendable {
     /// The whole text of a /proc file, from offset 0 (each read is a fresh snapshot).
     private static func contents(of fd: Int32) throws(MonitorError) -> [UInt8] {
         var text: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
         while text.count < maxTableSize {
             let count = chunk.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(text.count)) }
             if count < 0 {
