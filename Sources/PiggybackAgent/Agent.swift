@@ -15,12 +15,15 @@ public struct Agent: Sendable {
     public let configuration: AgentConfiguration
     let logger: Logger
     let trace: SessionTrace
+    /// The resident daemon's running position sources; a one-shot agent reads them per session.
+    public let positions: PositionProvider?
 
     /// Creates an agent; `trace` receives one line per telex when set.
-    public init(configuration: AgentConfiguration, logger: Logger, trace: (@Sendable (String) -> Void)? = nil) {
+    public init(configuration: AgentConfiguration, logger: Logger, trace: (@Sendable (String) -> Void)? = nil, positions: PositionProvider? = nil) {
         self.configuration = configuration
         self.logger = logger
         self.trace = SessionTrace(trace)
+        self.positions = positions
     }
 
     /// Creates the device identity (if none) and stores the token; the first session then
@@ -114,12 +117,13 @@ public struct Agent: Sendable {
         let configuration = self.configuration
         let logger = self.logger
         let trace = self.trace
+        let positions = self.positions
         let run: @Sendable () async throws -> Void = {
             try await WebSocketClient.connect(url: endpoint.url, configuration: wsConfiguration, tlsConfiguration: tlsConfiguration, logger: logger) { inbound, outbound, _ in
                 var session = ManagementSession(
                     configuration: configuration, identity: identity, enrollment: enrollment, registry: registry, logger: logger,
                     channel: TelexChannel(inbound: inbound, outbound: outbound, maxFrameSize: configuration.maxFrameSize, trace: trace),
-                    policy: policy
+                    policy: policy, positions: positions
                 )
                 do {
                     let report = try await session.run()

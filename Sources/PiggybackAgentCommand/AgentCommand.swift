@@ -28,6 +28,15 @@ public struct AgentCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Static position LAT,LON[,ACC_M] reported in telex 60.")
     var position: String?
 
+    @Option(name: .long, help: "Read GPS positions from gpsd at HOST:PORT (e.g. 127.0.0.1:2947).")
+    var gpsd: String?
+
+    @Option(name: .long, help: "A coarse position LAT,LON[,RADIUS_M] (cell or site; radius default 5000).")
+    var coarsePosition: String?
+
+    @Option(name: .long, help: "A script printing a coarse position LAT,LON,ACC_M (run at most every 5 minutes).")
+    var coarseScript: String?
+
     @Option(name: .long, help: "Answer to offers: accept or defer.")
     var consent: String = "accept"
 
@@ -52,6 +61,11 @@ public struct AgentCommand: AsyncParsableCommand {
             throw ValidationError("--consent must be one of: \(AgentConfiguration.Consent.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         if let position { _ = try Self.parsePosition(position) }
+        do {
+            try makePositioning().validate()
+        } catch {
+            throw ValidationError("\(error)")
+        }
         guard inventoryInterval.isFinite, inventoryInterval >= 1, inventoryInterval <= 7 * 24 * 60 else {
             throw ValidationError("--inventory-interval must be between 1 and 10080 minutes")
         }
@@ -77,14 +91,35 @@ public struct AgentCommand: AsyncParsableCommand {
             position: try position.map(Self.parsePosition),
             consent: AgentConfiguration.Consent(rawValue: consent) ?? .accept,
             collectRoots: collectRoot.isEmpty ? nil : collectRoot.map { URL(fileURLWithPath: $0) },
-            inventoryInterval: .seconds(inventoryInterval * 60)
+            inventoryInterval: .seconds(inventoryInterval * 60),
+            positioning: try makePositioning()
         )
+    }
+
+    func makePositioning() throws -> PositionConfiguration {
+        var positioning = PositionConfiguration()
+        if let gpsd {
+            let parts = gpsd.split(separator: ":")
+            guard parts.count == 2, let port = Int(parts[1]), !parts[0].isEmpty else {
+                throw ValidationError("--gpsd must be HOST:PORT, e.g. 127.0.0.1:2947")
+            }
+            positioning.gpsd = GPSDClientConfiguration(host: String(parts[0]), port: port)
+        }
+        if let coarsePosition {
+            let fix = try Self.parsePosition(coarsePosition)
+            positioning.coarse = .init(lat: fix.lat, lon: fix.lon, accuracyMeters: fix.accuracy > 0 ? fix.accuracy : PositionConfiguration.defaultCoarseRadiusMeters)
+        }
+        if let coarseScript { positioning.coarseScript = .init(executable: URL(fileURLWithPath: coarseScript)) }
+        return positioning
     }
 
     public func run() async throws {
         let logger = CommandLogging.logger(label: "piggyback.agent", level: logLevel)
         let sink: (@Sendable (String) -> Void)? = trace ? Self.printLine : nil
-        let agent = Agent(configuration: try makeConfiguration(), logger: logger, trace: sink)
+        let configuration = try makeConfiguration()
+        // Resident: the position sources run as a service; one-shot: read once per session.
+        let positions = once ? nil : try PositionProvider(configuration: configuration.effectivePositioning, logger: logger)
+        let agent = Agent(configuration: configuration, logger: logger, trace: sink, positions: positions)
         if let enroll {
             do {
                 let id = try agent.enroll(token: enroll)
@@ -102,7 +137,8 @@ public struct AgentCommand: AsyncParsableCommand {
             configuration: MonitorConfiguration(networkUp: true, foreignTraffic: triggers.foreignTraffic), logger: logger)
         let resident = AgentDaemon(agent: agent, triggers: triggers, conditions: daemon.makeConditions(), signals: monitor.events, logger: logger)
         let timer = InventoryTimer(agent: agent, logger: logger)
-        let group = ServiceGroup(configuration: .init(services: [timer, monitor, resident], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let services: [any Service] = [timer, monitor] + (positions.map { [$0] } ?? []) + [resident]
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 

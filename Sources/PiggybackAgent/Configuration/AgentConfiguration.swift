@@ -33,6 +33,9 @@ public struct AgentConfiguration: Sendable {
     public var fullResyncInterval: Duration
     /// The filesystem the inventory is read from (`/`; tests use a fixture tree).
     public var inventoryRoot: URL
+    /// Where the position (60) comes from: gpsd, a coarse position or script; `position`
+    /// above is the static one.
+    public var positioning: PositionConfiguration
     /// How often the resident agent collects the inventory while offline.
     public var inventoryInterval: Duration
     /// A session uses the latest collection when it is younger than this, else collects anew.
@@ -52,7 +55,8 @@ public struct AgentConfiguration: Sendable {
         fullResyncInterval: Duration = .seconds(7 * 86400),
         inventoryRoot: URL = URL(fileURLWithPath: "/"),
         inventoryInterval: Duration = .seconds(3600),
-        inventoryMaxAge: Duration = .seconds(300)
+        inventoryMaxAge: Duration = .seconds(300),
+        positioning: PositionConfiguration = PositionConfiguration()
     ) {
         self.dataDirectory = dataDirectory
         self.servers = servers
@@ -67,5 +71,21 @@ public struct AgentConfiguration: Sendable {
         self.inventoryRoot = inventoryRoot
         self.inventoryInterval = inventoryInterval
         self.inventoryMaxAge = inventoryMaxAge
+        self.positioning = positioning
+    }
+
+    /// `positioning` with the static `position` in it (a zero radius counts as 1 m).
+    public var effectivePositioning: PositionConfiguration {
+        var effective = positioning
+        if effective.staticPosition == nil, let position {
+            effective.staticPosition = .init(lat: position.lat, lon: position.lon, accuracyMeters: max(position.accuracy, 1))
+        }
+        return effective
+    }
+
+    /// Whether any position source is configured.
+    public var hasPositionSource: Bool {
+        let effective = effectivePositioning
+        return effective.gpsd != nil || effective.staticPosition != nil || effective.coarse != nil || effective.coarseScript != nil
     }
 }

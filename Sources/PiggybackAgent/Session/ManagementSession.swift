@@ -14,6 +14,8 @@ struct ManagementSession {
     var channel: TelexChannel
     /// Limits from the conditions at trigger time (metered link, low battery).
     var policy = SessionPolicy()
+    /// The daemon's position provider (nil for a one-shot agent).
+    var positions: PositionProvider?
     var report = SessionReport()
     var chunkSize = 256 * 1024
     var window = 8
@@ -34,14 +36,14 @@ struct ManagementSession {
         if result.chunkSize > 0 { chunkSize = min(Int(result.chunkSize), configuration.maxFrameSize - 4096) }
         if result.window > 0 { window = min(Int(result.window), 64) }
 
-        if let position = position() { try await channel.send(.position(position)) }
+        if let position = await position() { try await channel.send(.position(position)) }
         try await channel.send(.inventory(try await inventory(serverVersion: result.inventoryVersion, request: result.inventory)))
 
         var next = try await channel.receive()
         if case .positionRequest = next {
             var unknown = WirePosition()
             unknown.unknown = true
-            try await channel.send(.position(position() ?? unknown))
+            try await channel.send(.position(await position() ?? unknown))
             next = try await channel.receive()
         }
         guard case .delivery(let first) = next, case .offer(let offer)? = first.body else { throw unexpected() }
@@ -97,15 +99,17 @@ struct ManagementSession {
         return auth
     }
 
-    func position() -> WirePosition? {
-        guard let fix = configuration.position else { return nil }
-        var position = WirePosition()
-        position.lat = fix.lat
-        position.lon = fix.lon
-        position.accuracyM = fix.accuracy
-        position.source = "static"
-        position.timeUnixMs = Int64(Date().timeIntervalSince1970 * 1000)
-        return position
+    /// The best fresh position: from the daemon's running provider, or read once (gpsd for
+    /// a few seconds at most) by a one-shot agent; nil when no source knows one.
+    func position() async -> WirePosition? {
+        if let positions { return await positions.best()?.wire }
+        guard configuration.hasPositionSource else { return nil }
+        do {
+            return try await PositionProvider.oneShot(configuration: configuration.effectivePositioning, timeout: .seconds(3), logger: logger)?.wire
+        } catch {
+            logger.warning("no position: \(error)")
+            return nil
+        }
     }
 
     /// Reports a telex the sequence allowed but this step cannot use, and fails.
