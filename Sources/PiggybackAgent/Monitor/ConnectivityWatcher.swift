@@ -28,6 +28,10 @@ final class ConnectivityWatcher: Sendable {
         let ready: Result<Void, MonitorError> = await withCheckedContinuation { started in
             let thread = Thread {
                 Thread.current.name = "pb-netlink"  // set from inside: Linux names only the running thread
+                // Signals go to other threads: a SIGCHLD here would be a wake-up for nothing.
+                var all = sigset_t()
+                sigfillset(&all)
+                pthread_sigmask(SIG_BLOCK, &all, nil)
                 let events: NetlinkRouteSocket, dumps: NetlinkRouteSocket
                 do throws(MonitorError) {
                     if let namespace { try NetworkNamespace.enter(namespace) }

@@ -6,8 +6,8 @@ import Logging
 /// `interval` and reports a connection that another process has opened since the last look.
 ///
 /// Each tick first reads the interface counters; the TCP tables are read only when something
-/// was sent since the last tick. The first read is the baseline: connections that already exist when the terminal comes
-/// online do not count. A connection counts when it is connecting or connected (SYN_SENT,
+/// was sent since the last tick. The first read is the baseline: connections that already
+/// exist when the terminal comes online do not count. A connection counts when it is connecting or connected (SYN_SENT,
 /// ESTABLISHED), goes to a non-loopback address, and its socket is not held by this process
 /// (nor by this user, with `ignoreOwnUser`). To tell our sockets from others', the check
 /// reads the table, then this process's descriptors, then the table again: a socket still
@@ -26,22 +26,21 @@ struct ForeignTrafficWatcher: Sendable {
         onForeign: @Sendable (TCPConnection) async -> Void
     ) async {
         var sent = table.transmittedPackets()
-        var known = Set(candidates().map(\.inode))
+        var known = candidates().map { Set($0.map(\.inode)) }  // nil until a read succeeds
         while true {
             do { try await Task.sleep(for: interval) } catch { return }
             // Nothing sent since the last look: no connection can have started (a SYN or
             // SYN-ACK would have gone out), so the costly table read is skipped.
             let nowSent = table.transmittedPackets()
-            let quiet = nowSent != nil && nowSent == sent
+            let quiet = nowSent != nil && nowSent == sent && known != nil
             sent = nowSent
             await onPoll(!quiet)
-            if quiet { continue }
-            let current = candidates()
-            let fresh = current.filter { !known.contains($0.inode) }
+            guard !quiet, let current = candidates() else { continue }
+            let fresh = known.map { known in current.filter { !known.contains($0.inode) } } ?? []
             known = Set(current.map(\.inode))
             guard !fresh.isEmpty else { continue }
             let ours = TCPConnectionTable.ownSocketInodes()
-            let stillThere = Set(candidates().map(\.inode))
+            let stillThere = Set((candidates() ?? []).map(\.inode))
             let foreign = fresh.filter { !ours.contains($0.inode) && stillThere.contains($0.inode) }
             logger.trace("new TCP connections", metadata: ["new": "\(fresh.count)", "foreign": "\(foreign.count)"])
             if let first = foreign.first {
@@ -50,15 +49,15 @@ struct ForeignTrafficWatcher: Sendable {
         }
     }
 
-    /// Active, non-loopback connections not excluded by user; empty when the table is unreadable.
-    func candidates() -> [TCPConnection] {
+    /// Active, non-loopback connections not excluded by user; nil when the table is unreadable.
+    func candidates() -> [TCPConnection]? {
         do {
             return try table.read().filter {
                 $0.isActive && $0.inode != 0 && !$0.isLoopbackRemote && $0.uid != ignoredUser
             }
         } catch {
             logger.warning("cannot read the TCP tables; foreign traffic goes unnoticed", metadata: ["error": "\(error)"])
-            return []
+            return nil
         }
     }
 }

@@ -13,7 +13,8 @@ public struct MonitorConfiguration: Sendable, Equatable {
     /// Also ignore connections of processes running under the agent's own user id.
     ///
     /// Off by default: only the agent's own process is excluded. Turn it on when helper
-    /// processes the agent starts (scripts, `busctl`) should not count as the user's traffic.
+    /// processes the agent starts (scripts, `busctl`) should not count as the user's traffic,
+    /// and only when the agent has a user of its own: as root it would hide every root process.
     public var ignoreOwnUser: Bool
     /// The network namespace to watch, as a file such as `/var/run/netns/NAME`; `nil` watches
     /// the agent's own. For tests and containers: the monitor's sockets are created on a
