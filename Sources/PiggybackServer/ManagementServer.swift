@@ -55,7 +55,8 @@ public final class ManagementServer: Sendable {
                 onServerRunning: { channel in await ports.set(admin: channel.localAddress?.port ?? 0) },
                 logger: logger
             )
-            self.services = [StoreCloser(store: store), agents, admin]
+            // Discovery last: on shutdown it stops first, so no agent is sent to a closing server.
+            self.services = [StoreCloser(store: store), agents, admin, DiscoveryResponder(context: context)]
         } catch {
             await store.close()
             throw error

@@ -19,7 +19,8 @@ final class TestServer: Sendable {
     let directory: URL
 
     static func start(
-        database: TestDatabase = .sqlite, maxFrameSize: Int? = nil, chunkSize: Int = 64 * 1024, authenticationTimeout: Duration = .seconds(30)
+        database: TestDatabase = .sqlite, maxFrameSize: Int? = nil, chunkSize: Int = 64 * 1024, authenticationTimeout: Duration = .seconds(30),
+        discoveryPort: Int = 0, location: (lat: Double, lon: Double)? = nil
     ) async throws -> TestServer {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pb-server-\(UUID().uuidString)")
         var configuration = ServerConfiguration(
@@ -28,6 +29,8 @@ final class TestServer: Sendable {
         )
         if let maxFrameSize { configuration.maxFrameSize = maxFrameSize }
         configuration.authenticationTimeout = authenticationTimeout
+        configuration.discoveryPort = discoveryPort
+        configuration.location = location
         var logger = Logger(label: "test.server")
         logger.logLevel = .warning
         let server = try await ManagementServer(configuration: configuration, logger: logger)

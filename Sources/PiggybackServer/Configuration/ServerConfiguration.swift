@@ -29,8 +29,14 @@ public struct ServerConfiguration: Sendable {
     public var maxUploadBytes: UInt64
     /// A connection that has not authenticated (20 accepted) by then is refused and closed.
     public var authenticationTimeout: Duration
+    /// UDP port answering agents' discovery broadcasts (10 → 1010); 0 disables discovery.
+    public var discoveryPort: Int
+    /// Wait before answering a discovery broadcast, so a server without delay is the one
+    /// agents pick (set it on a backup server).
+    public var discoveryDelay: Duration
 
-    /// Defaults: `./piggyback-data`, agents on 0.0.0.0:7443, admin on 127.0.0.1:7080, SQLite.
+    /// Defaults: `./piggyback-data`, agents on 0.0.0.0:7443, admin on 127.0.0.1:7080, SQLite,
+    /// discovery on UDP 7447.
     public init(
         dataDirectory: URL = URL(fileURLWithPath: "piggyback-data"),
         listenHost: String = "0.0.0.0",
@@ -44,7 +50,9 @@ public struct ServerConfiguration: Sendable {
         window: Int = 8,
         maxFrameSize: Int = TelexCodec.defaultMaxFrameSize,
         maxUploadBytes: UInt64 = 4 << 30,
-        authenticationTimeout: Duration = .seconds(30)
+        authenticationTimeout: Duration = .seconds(30),
+        discoveryPort: Int = 7447,
+        discoveryDelay: Duration = .zero
     ) {
         self.dataDirectory = dataDirectory
         self.listenHost = listenHost
@@ -59,6 +67,8 @@ public struct ServerConfiguration: Sendable {
         self.maxFrameSize = maxFrameSize
         self.maxUploadBytes = maxUploadBytes
         self.authenticationTimeout = authenticationTimeout
+        self.discoveryPort = discoveryPort
+        self.discoveryDelay = discoveryDelay
     }
 
     /// The names the server certificate must cover: the listen address (or, for a

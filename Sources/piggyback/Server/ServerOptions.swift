@@ -22,6 +22,12 @@ struct ServerOptions: ParsableArguments {
     @Option(name: .long, help: "This server's position LAT,LON, reported to agents.")
     var location: String?
 
+    @Option(name: .long, help: "UDP port answering agents' discovery broadcasts (IPv4 broadcast, IPv6 multicast ff02::7067); 0 disables.")
+    var discoveryPort: Int = 7447
+
+    @Option(name: .long, help: "Milliseconds to wait before answering a discovery broadcast, so a server without delay wins (for a backup server).")
+    var discoveryDelay: Int = 0
+
     @Option(name: .long, help: "Bytes of file data per chunk.")
     var chunkSize: Int = 256 * 1024
 
@@ -32,6 +38,8 @@ struct ServerOptions: ParsableArguments {
         _ = try Self.hostPort(listen, flag: "--listen")
         _ = try Self.hostPort(adminListen, flag: "--admin-listen")
         if let location { _ = try Self.location(location) }
+        guard (0...65535).contains(discoveryPort) else { throw ValidationError("--discovery-port must be a UDP port (1-65535), or 0 to disable discovery") }
+        guard (0...10_000).contains(discoveryDelay) else { throw ValidationError("--discovery-delay must be between 0 and 10000 milliseconds") }
         guard (1024...(2 << 20)).contains(chunkSize) else { throw ValidationError("--chunk-size must be between 1 KiB and 2 MiB") }
     }
 
@@ -60,7 +68,9 @@ struct ServerOptions: ParsableArguments {
             adminHost: adminHost, adminPort: adminPort,
             database: database, advertise: advertise,
             location: try location.map(Self.location),
-            chunkSize: chunkSize
+            chunkSize: chunkSize,
+            discoveryPort: discoveryPort,
+            discoveryDelay: .milliseconds(discoveryDelay)
         )
     }
 }
