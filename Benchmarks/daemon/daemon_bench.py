@@ -13,7 +13,7 @@ daemon runs in `term` (10.99.0.2) with --trace, and this script timestamps its s
 - idle cost: the daemon's CPU time, context switches (wake-ups) and RSS over N minutes
   offline (no default route), then N minutes online and idle.
 """
-import argparse, os, statistics, subprocess, sys, tempfile, threading, time, uuid
+import argparse, os, random, statistics, subprocess, sys, tempfile, threading, time, uuid
 
 def sh(*args, check=True, **kw):
     return subprocess.run(list(args), check=check, capture_output=True, text=True, **kw)
@@ -103,7 +103,7 @@ def main():
         sh("ip", "netns", "exec", term, agent_bin, "agent", "--data", data, "--enroll", token, "--once")
         sh("ip", "-n", term, "route", "add", "default", "via", "10.99.0.1")
         agent = subprocess.Popen(["ip", "netns", "exec", term, agent_bin, "agent", "--data", data, "--trace",
-                                  "--debounce", "0", "--jitter", "0", "--min-interval", "0", "--log-level", "error"],
+                                  "--debounce", "0", "--jitter", "0", "--min-interval", "0", "--log-level", os.environ.get("PB_LOG", "error")],
                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
         procs.append(agent)
         lines = Lines(agent)
@@ -118,11 +118,18 @@ def main():
             route.append((lines.wait_for("→ 10", t0) - t0) * 1000)
             time.sleep(2)
         for _ in range(args.runs):
-            time.sleep(2)
+            # A random phase against the monitor's 1 s tick (a fixed sleep after the previous
+            # detection would always land just after a tick and measure a whole interval).
+            time.sleep(2 + random.random())
             t0 = time.monotonic()
             subprocess.Popen(["ip", "netns", "exec", term, "bash", "-c", "exec 3<>/dev/tcp/10.99.0.1/7443; sleep 3"])
             foreign.append((lines.wait_for("→ 10", t0) - t0) * 1000)
         time.sleep(2)
+        if os.environ.get("PB_LOG"):
+            t00 = lines.lines[0][0]
+            for at, l in lines.lines:
+                if not l.startswith(("→ 2", "← 1020", "→ 3", "→ 4", "← 1040", "→ 7", "← 1030")):
+                    print(f"{(at - t00) * 1000:9.1f} {l[:150]}")
         print("route ms", [round(x) for x in route], "foreign ms", [round(x) for x in foreign], "sessions", sum(1 for _, l in lines.lines if l.startswith("→ 10")))
         print(f"trigger latency, route added → first telex: median {statistics.median(route):.1f} ms, p95 {percentile(route, 95):.1f} ms ({args.runs} runs)")
         print(f"foreign-traffic latency, connect → first telex: median {statistics.median(foreign):.1f} ms, p95 {percentile(foreign, 95):.1f} ms ({args.runs} runs)")
