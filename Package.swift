@@ -142,9 +142,19 @@ let package = Package(
             dependencies: ["PiggybackProtocol"],
             swiftSettings: swiftSettings
         ),
+        // Helpers shared by test targets: gpsfake with an NMEA log, free loopback ports.
+        .target(
+            name: "PiggybackTestSupport",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Tests/PiggybackTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "PiggybackAgentTests",
-            dependencies: ["PiggybackAgent"],
+            dependencies: ["PiggybackAgent", "PiggybackTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -160,7 +170,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "PiggybackAgent", "PiggybackServer", "PiggybackProtocol",
+                "PiggybackAgent", "PiggybackServer", "PiggybackProtocol", "PiggybackTestSupport",
                 .product(name: "WSClient", package: "swift-websocket"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Crypto", package: "swift-crypto"),

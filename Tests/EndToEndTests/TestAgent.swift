@@ -11,7 +11,8 @@ struct TestAgent {
 
     init(
         servers: [String] = [], consent: AgentConfiguration.Consent = .accept, position: (Double, Double, Double)? = nil,
-        inventoryRoot: URL = URL(fileURLWithPath: "/"), inventoryMaxAge: Duration = .zero
+        inventoryRoot: URL = URL(fileURLWithPath: "/"), inventoryMaxAge: Duration = .zero,
+        positioning: PositionConfiguration = PositionConfiguration()
     ) {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("pb-agent-\(UUID().uuidString)")
         var logger = Logger(label: "test.agent")
@@ -23,7 +24,7 @@ struct TestAgent {
                 dataDirectory: directory, servers: servers,
                 position: position.map { (lat: $0.0, lon: $0.1, accuracy: $0.2) }, consent: consent,
                 collectRoots: [directory.appendingPathComponent("outbox")], sessionTimeout: .seconds(60),
-                inventoryRoot: inventoryRoot, inventoryMaxAge: inventoryMaxAge
+                inventoryRoot: inventoryRoot, inventoryMaxAge: inventoryMaxAge, positioning: positioning
             ),
             logger: logger,
             trace: { line in lines.append(line) }
