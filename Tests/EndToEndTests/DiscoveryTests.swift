@@ -378,8 +378,11 @@ final class DiscoveryLab: Sendable {
         try? FileManager.default.removeItem(at: directory)
     }
 
+    /// Sets `key=value` under /proc/sys inside `namespace` (no procps needed).
     func sysctl(_ namespace: String, _ setting: String) throws {
-        try ip("netns", "exec", namespace, "sysctl", "-q", "-w", setting)
+        let parts = setting.split(separator: "=", maxSplits: 1).map(String.init)
+        let path = "/proc/sys/" + parts[0].replacingOccurrences(of: ".", with: "/")
+        try ip("netns", "exec", namespace, "/bin/sh", "-c", "echo \(parts[1]) > \(path)")
     }
 
     func ip(_ arguments: String...) throws {
