@@ -17,6 +17,8 @@ public struct Agent: Sendable {
     let trace: SessionTrace
     /// The resident daemon's running position sources; a one-shot agent reads them per session.
     public let positions: PositionProvider?
+    /// Finds the servers to try; keeps their backoff for the agent's lifetime.
+    public let locator: ServerLocator
 
     /// Creates an agent; `trace` receives one line per telex when set.
     public init(configuration: AgentConfiguration, logger: Logger, trace: (@Sendable (String) -> Void)? = nil, positions: PositionProvider? = nil) {
@@ -24,6 +26,7 @@ public struct Agent: Sendable {
         self.logger = logger
         self.trace = SessionTrace(trace)
         self.positions = positions
+        self.locator = ServerLocator(configuration: configuration.discovery, logger: logger, trace: trace)
     }
 
     /// Creates the device identity (if none) and stores the token; the first session then
@@ -58,11 +61,13 @@ public struct Agent: Sendable {
         guard let identity = try DeviceIdentity.load(from: directory), var enrollment = try EnrollmentState.load(from: directory) else {
             throw AgentError(.notEnrolled, "this terminal is not enrolled; run `piggyback agent --data \(directory.path) --enroll TOKEN`")
         }
-        let candidates = try (configuration.servers.isEmpty ? enrollment.servers : configuration.servers).map(Endpoint.init)
-        guard !candidates.isEmpty else { throw AgentError(.notEnrolled, "no server known; give --server wss://HOST:PORT/v1/session") }
+        let configured = try (configuration.servers.isEmpty ? enrollment.servers : configuration.servers).map(Candidate.init(parsing:))
+        guard !configured.isEmpty || configuration.discovery.methods.contains(.broadcast) else {
+            throw AgentError(.notEnrolled, "no server known; give --server wss://HOST:PORT/v1/session or enable --discovery broadcast")
+        }
         let registry = try await AgentRegistry.open(directory: directory, logger: logger)
         do {
-            let report = try await firstAnswering(candidates, identity: identity, enrollment: &enrollment, registry: registry, policy: policy)
+            let report = try await firstAnswering(configured, identity: identity, enrollment: &enrollment, registry: registry, policy: policy)
             await registry.close()
             return report
         } catch {
@@ -71,15 +76,27 @@ public struct Agent: Sendable {
         }
     }
 
-    /// Tries the endpoints in order; an unreachable one passes the turn to the next.
+    /// Where the terminal is, for the nearest-server method.
+    func currentLocation() async -> (lat: Double, lon: Double)? {
+        if let fix = await positions?.best() { return (fix.lat, fix.lon) }
+        return configuration.position.map { ($0.lat, $0.lon) }
+    }
+
+    /// Tries the servers the locator finds, in its order; one that cannot be reached or is
+    /// not trusted (a rogue discovery answer) passes the turn to the next and backs off.
     func firstAnswering(
-        _ candidates: [Endpoint], identity: DeviceIdentity, enrollment: inout EnrollmentState, registry: AgentRegistry, policy: SessionPolicy
+        _ configured: [Candidate], identity: DeviceIdentity, enrollment: inout EnrollmentState, registry: AgentRegistry, policy: SessionPolicy
     ) async throws -> SessionReport {
         var failures: [String] = []
-        for endpoint in candidates {
+        var untrusted: AgentError?
+        for await server in locator.locate(configured: configured, position: await currentLocation()) {
+            let endpoint = server.endpoint
+            trace.note("server \(endpoint.url): \(server.reason)")
             do {
                 var report = try await session(endpoint: endpoint, identity: identity, enrollment: enrollment, registry: registry, policy: policy)
                 report.server = endpoint.url
+                report.serverReason = server.reason
+                await locator.recordSuccess(server)
                 if enrollment.secret != nil {
                     enrollment.secret = nil
                     enrollment.enrolled_at = Date()
@@ -88,16 +105,19 @@ public struct Agent: Sendable {
                 }
                 try? await registry.recordSession(server: endpoint.url, result: "ok", bytesSent: report.bytesSent, bytesReceived: report.bytesReceived)
                 return report
-            } catch let error as AgentError where error.code == .unreachable {
-                logger.notice("server unreachable, trying the next", metadata: ["server": "\(endpoint)", "error": "\(error.message)"])
+            } catch let error as AgentError where error.code == .unreachable || error.code == .untrustedServer {
+                logger.notice("server failed, trying the next", metadata: ["server": "\(endpoint)", "error": "\(error.message)"])
                 trace.note("\(endpoint): \(error.message)")
                 failures.append("\(endpoint): \(error.message)")
+                if error.code == .untrustedServer { untrusted = error }
+                await locator.recordFailure(server)
             } catch {
                 try? await registry.recordSession(server: endpoint.url, result: "\(error)", bytesSent: 0, bytesReceived: 0)
                 throw error
             }
         }
-        throw AgentError(.unreachable, "no server answered: \(failures.joined(separator: "; "))")
+        if let untrusted, failures.count == 1 { throw untrusted }
+        throw AgentError(.unreachable, failures.isEmpty ? "no server found (\(configuration.discovery.methods.map(\.rawValue).joined(separator: ", ")))" : "no server answered: \(failures.joined(separator: "; "))")
     }
 
     func session(endpoint: Endpoint, identity: DeviceIdentity, enrollment: EnrollmentState, registry: AgentRegistry, policy: SessionPolicy) async throws -> SessionReport {

@@ -19,7 +19,7 @@ public struct AgentCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Enrollment token from `piggyback admin enroll-token`.")
     var enroll: String?
 
-    @Option(name: .long, help: "Server URL (wss://HOST:PORT/v1/session); repeat for a fallback list.")
+    @Option(name: .long, help: "Server URL (wss://HOST:PORT/v1/session[@LAT,LON]); repeat for a fallback list.")
     var server: [String] = []
 
     @Flag(name: .long, help: "Run exactly one management session now and exit.")
@@ -36,6 +36,12 @@ public struct AgentCommand: AsyncParsableCommand {
 
     @Option(name: .long, help: "A script printing a coarse position LAT,LON,ACC_M (run at most every 5 minutes).")
     var coarseScript: String?
+
+    @Option(name: .long, help: "How to find the server, in order: list, nearest, broadcast (comma-separated).")
+    var discovery: String = "list,broadcast"
+
+    @Option(name: .long, help: "The servers' UDP discovery port.")
+    var discoveryPort: Int = DiscoveryConfiguration.defaultPort
 
     @Option(name: .long, help: "Answer to offers: accept or defer.")
     var consent: String = "accept"
@@ -61,6 +67,7 @@ public struct AgentCommand: AsyncParsableCommand {
             throw ValidationError("--consent must be one of: \(AgentConfiguration.Consent.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         if let position { _ = try Self.parsePosition(position) }
+        _ = try makeDiscovery()
         do {
             try makePositioning().validate()
         } catch {
@@ -92,8 +99,18 @@ public struct AgentCommand: AsyncParsableCommand {
             consent: AgentConfiguration.Consent(rawValue: consent) ?? .accept,
             collectRoots: collectRoot.isEmpty ? nil : collectRoot.map { URL(fileURLWithPath: $0) },
             inventoryInterval: .seconds(inventoryInterval * 60),
-            positioning: try makePositioning()
+            positioning: try makePositioning(),
+            discovery: try makeDiscovery()
         )
+    }
+
+    func makeDiscovery() throws -> DiscoveryConfiguration {
+        do {
+            guard (1...65535).contains(discoveryPort) else { throw ValidationError("--discovery-port must be 1…65535") }
+            return DiscoveryConfiguration(methods: try DiscoveryMethod.chain(parsing: discovery), port: discoveryPort)
+        } catch let error as DiscoveryConfigurationError {
+            throw ValidationError("--discovery: \(error.message)")
+        }
     }
 
     func makePositioning() throws -> PositionConfiguration {

@@ -32,7 +32,7 @@ struct StatusCommand: AsyncParsableCommand {
         print("last event: \(status.lastEvent ?? "none") (\(when(status.lastEventAt)))")
         print("last trigger: \(status.lastTrigger.map { "\($0.kinds.joined(separator: ",")) at \(when($0.at))" } ?? "none")")
         if let session = status.lastSession {
-            print("last session: \(when(session.started)) → \(session.result)\(session.server.map { " with \($0)" } ?? "")")
+            print("last session: \(when(session.started)) → \(session.result)\(session.server.map { " with \($0)" } ?? "")\(session.serverReason.map { " (\($0))" } ?? "")")
             if let summary = session.summary { print("  \(summary)") }
         } else {
             print("last session: none")

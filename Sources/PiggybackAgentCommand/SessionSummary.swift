@@ -4,7 +4,7 @@ import PiggybackAgent
 public enum SessionSummary {
     /// A few lines: server, what came, what went.
     public static func text(_ report: SessionReport) -> String {
-        var lines = ["session ok with \(report.server)\(report.enrolled ? " (enrolled)" : "")"]
+        var lines = ["session ok with \(report.server)\(report.serverReason.isEmpty ? "" : " (\(report.serverReason))")\(report.enrolled ? " (enrolled)" : "")"]
         if !report.delivered.isEmpty { lines.append("  received: \(report.delivered.joined(separator: ", "))") }
         if !report.deferred.isEmpty { lines.append("  deferred: \(report.deferred.joined(separator: ", "))") }
         if !report.failed.isEmpty { lines.append("  failed: \(report.failed.joined(separator: ", "))") }

@@ -25,7 +25,8 @@ import Testing
         let first = try await agent.run()
         #expect(first.enrolled)
         #expect(first.offered.isEmpty)
-        #expect(agent.lines.all.first == "→ 10 discover 42 B")
+        #expect(agent.lines.all.first?.hasSuffix(": list #1") == true)
+        #expect(agent.lines.all.first { !$0.hasPrefix("  ") } == "→ 10 discover 42 B")
 
         let detail = try await server.adminJSON("GET", "/v1/devices/\(id)") as? [String: Any]
         let inventory = detail?["inventory"] as? [String: [String: String]]

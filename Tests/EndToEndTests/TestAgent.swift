@@ -24,7 +24,9 @@ struct TestAgent {
                 dataDirectory: directory, servers: servers,
                 position: position.map { (lat: $0.0, lon: $0.1, accuracy: $0.2) }, consent: consent,
                 collectRoots: [directory.appendingPathComponent("outbox")], sessionTimeout: .seconds(60),
-                inventoryRoot: inventoryRoot, inventoryMaxAge: inventoryMaxAge, positioning: positioning
+                inventoryRoot: inventoryRoot, inventoryMaxAge: inventoryMaxAge, positioning: positioning,
+                // The listed servers only: tests send nothing to addresses they did not create.
+                discovery: DiscoveryConfiguration(methods: [.list])
             ),
             logger: logger,
             trace: { line in lines.append(line) }

@@ -36,6 +36,8 @@ public struct AgentConfiguration: Sendable {
     /// Where the position (60) comes from: gpsd, a coarse position or script; `position`
     /// above is the static one.
     public var positioning: PositionConfiguration
+    /// How the server is found: methods (list, nearest, broadcast), port, backoff.
+    public var discovery: DiscoveryConfiguration
     /// How often the resident agent collects the inventory while offline.
     public var inventoryInterval: Duration
     /// A session uses the latest collection when it is younger than this, else collects anew.
@@ -56,7 +58,8 @@ public struct AgentConfiguration: Sendable {
         inventoryRoot: URL = URL(fileURLWithPath: "/"),
         inventoryInterval: Duration = .seconds(3600),
         inventoryMaxAge: Duration = .seconds(300),
-        positioning: PositionConfiguration = PositionConfiguration()
+        positioning: PositionConfiguration = PositionConfiguration(),
+        discovery: DiscoveryConfiguration = DiscoveryConfiguration()
     ) {
         self.dataDirectory = dataDirectory
         self.servers = servers
@@ -72,6 +75,7 @@ public struct AgentConfiguration: Sendable {
         self.inventoryInterval = inventoryInterval
         self.inventoryMaxAge = inventoryMaxAge
         self.positioning = positioning
+        self.discovery = discovery
     }
 
     /// `positioning` with the static `position` in it (a zero radius counts as 1 m).

@@ -123,6 +123,7 @@ public struct AgentDaemon: Service {
             do {
                 let report = try await agent.runSession(policy: policy)
                 record.server = report.server
+                record.serverReason = report.serverReason
                 record.summary = "inventory: \(report.inventory); received: \(report.delivered.count); deferred: \(report.deferred.count); collected: \(report.collected.count)"
             } catch is CancellationError {
                 record.result = "abandoned (shutdown); transfers resume next time"

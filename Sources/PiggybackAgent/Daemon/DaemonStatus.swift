@@ -12,6 +12,8 @@ public struct DaemonStatus: Sendable, Codable, Equatable {
         public var ended: Date
         public var result: String
         public var server: String?
+        /// Why that server (list position, distance, broadcast answer).
+        public var serverReason: String?
         public var summary: String?
     }
 

@@ -2,6 +2,8 @@
 public struct SessionReport: Sendable {
     /// The server endpoint used.
     public var server: String = ""
+    /// Why that server: `list #1`, `nearest: 12.3 km`, `broadcast: first answer from …`.
+    public var serverReason: String = ""
     /// The server's id from 1010.
     public var serverID: String = ""
     /// Whether this session enrolled the terminal.
