@@ -9,7 +9,8 @@ struct InventoryTimer: Service {
     let logger: Logger
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown {
+        // Graceful shutdown cancels the sleep: a clean stop, not an error.
+        try? await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
                     let outcome = try await agent.recordInventory()

@@ -30,6 +30,14 @@ public struct AgentDaemon: Service {
     }
 
     public func run() async throws {
+        do {
+            try await runUntilShutdown()
+        } catch is CancellationError {
+            // Graceful shutdown cancels the wait or the session: that is a clean stop.
+        }
+    }
+
+    func runUntilShutdown() async throws {
         try await cancelWhenGracefulShutdown {
             try await withThrowingDiscardingTaskGroup { group in
                 let control = ControlServer(path: Self.controlPath(dataDirectory: agent.configuration.dataDirectory), logger: logger) { command in
