@@ -114,7 +114,8 @@ import Testing
                 await locator.recordSuccess(server)
                 chosen = server
                 break
-            } catch let error as AgentError where error.code == .unreachable {
+            } catch let error as AgentError where error.code == .unreachable || error.code == .untrustedServer {
+                // Untrusted too: a parallel test's server may have taken the freed port.
                 await locator.recordFailure(server)
             }
         }
