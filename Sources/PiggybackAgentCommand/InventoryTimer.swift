@@ -14,6 +14,7 @@ struct InventoryTimer: Service {
             while !Task.isCancelled {
                 do {
                     let outcome = try await agent.recordInventory()
+                    MemoryTrim.release()
                     let failed = outcome.sections.filter { !$0.failed.isEmpty }.map(\.name)
                     logger.info("inventory collected", metadata: [
                         "changes": "\(outcome.first ? "first collection" : String(outcome.changes.count))",

@@ -141,6 +141,7 @@ public struct AgentDaemon: Service {
                 record.result = "\(error)"
             }
             record.ended = Date()
+            MemoryTrim.release()
             let finished = record
             await status.update { $0.busy = false; $0.lastSession = finished }
             logger.info("session ended", metadata: ["result": "\(finished.result)"])
