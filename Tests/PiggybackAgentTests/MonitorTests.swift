@@ -156,17 +156,18 @@ import Testing
         #expect(TCPConnectionTable.ownSocketInodes().contains(UInt64(status.st_ino)))
     }
 
-    @Test func sumsTransmittedPacketsOfAllInterfacesButLoopback() {
-        let dev = """
-        Inter-|   Receive                                                |  Transmit
-         face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed
-            lo: 552880856  139346    0    0    0     0          0         0 552880856  139346    0    0    0     0       0          0
-          eth0:12345 10 0 0 0 0 0 0 999 7 0 0 0 0 0 0
-        wlan0:       0       0    0    0    0     0          0         0        0       35    0    0    0     0       0          0
-         bad0: 1 2 3
+    @Test func sumsTCPOpensFromSNMP() {
+        let snmp = """
+        Ip: Forwarding DefaultTTL InReceives
+        Ip: 1 64 1000
+        Tcp: RtoAlgorithm RtoMin RtoMax MaxConn ActiveOpens PassiveOpens AttemptFails EstabResets CurrEstab
+        Tcp: 1 200 120000 -1 30 12 0 0 3
+        Udp: InDatagrams NoPorts
+        Udp: 5 0
         """
-        #expect(InterfaceCounters.transmittedPackets(Array(dev.utf8)[...]) == 42)
-        #expect(InterfaceCounters.transmittedPackets(Array("garbage".utf8)[...]) == nil)
+        #expect(InterfaceCounters.tcpOpens(Array(snmp.utf8)[...]) == 42)
+        #expect(InterfaceCounters.tcpOpens(Array("garbage".utf8)[...]) == nil)
+        #expect(InterfaceCounters.tcpOpens(Array("Tcp: ActiveOpens PassiveOpens\nTcp: 1".utf8)[...]) == nil)
     }
 
     @Test func stateStartsUnready() {

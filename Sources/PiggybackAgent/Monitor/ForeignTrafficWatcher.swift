@@ -5,8 +5,8 @@ import Logging
 /// While running (the monitor runs it only while online), reads the TCP tables every
 /// `interval` and reports a connection that another process has opened since the last look.
 ///
-/// Each tick first reads the interface counters; the TCP tables are read only when something
-/// was sent since the last tick. The first read is the baseline: connections that already
+/// Each tick first reads the kernel's TCP open counters; the TCP tables are read only when a
+/// connection was opened since the last tick. The first read is the baseline: connections that already
 /// exist when the terminal comes online do not count. A connection counts when it is connecting or connected (SYN_SENT,
 /// ESTABLISHED), goes to a non-loopback address, and its socket is not held by this process
 /// (nor by this user, with `ignoreOwnUser`). To tell our sockets from others', the check
@@ -25,13 +25,13 @@ struct ForeignTrafficWatcher: Sendable {
         onPoll: @Sendable (Bool) async -> Void,
         onForeign: @Sendable (TCPConnection) async -> Void
     ) async {
-        var sent = table.transmittedPackets()
+        var sent = table.openedConnections()
         var known = candidates().map { Set($0.map(\.inode)) }  // nil until a read succeeds
         while true {
             do { try await Task.sleep(for: interval) } catch { return }
-            // Nothing sent since the last look: no connection can have started (a SYN or
-            // SYN-ACK would have gone out), so the costly table read is skipped.
-            let nowSent = table.transmittedPackets()
+            // No TCP connection opened since the last look (the kernel's ActiveOpens and
+            // PassiveOpens did not move), so the costly table read is skipped.
+            let nowSent = table.openedConnections()
             let quiet = nowSent != nil && nowSent == sent && known != nil
             sent = nowSent
             await onPoll(!quiet)

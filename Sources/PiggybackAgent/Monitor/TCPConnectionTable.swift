@@ -1,7 +1,7 @@
 #if os(Linux)
 import Glibc
 
-/// The kernel's TCP tables (/proc/net/tcp and tcp6) and interface counters (/proc/net/dev)
+/// The kernel's TCP tables (/proc/net/tcp and tcp6) and TCP counters (/proc/net/snmp)
 /// of one network namespace, kept open.
 ///
 /// The files are opened once, from a thread that has joined the namespace
@@ -34,7 +34,7 @@ final class TCPConnectionTable: Sendable {
                               hint: "the foreign-traffic check needs /proc mounted")
             }
             let tcp6 = Glibc.open("/proc/thread-self/net/tcp6", O_RDONLY | O_CLOEXEC)
-            let counters = Glibc.open("/proc/thread-self/net/dev", O_RDONLY | O_CLOEXEC)
+            let counters = Glibc.open("/proc/thread-self/net/snmp", O_RDONLY | O_CLOEXEC)
             return TCPConnectionTable(descriptors: tcp6 >= 0 ? [tcp, tcp6] : [tcp], counters: counters)
         }
     }
@@ -44,11 +44,13 @@ final class TCPConnectionTable: Sendable {
         if counters >= 0 { close(counters) }
     }
 
-    /// Packets sent by all interfaces but loopback, from /proc/net/dev; nil when unreadable
-    /// (then every poll reads the tables).
-    func transmittedPackets() -> UInt64? {
+    /// TCP connections opened so far (ActiveOpens + PassiveOpens of /proc/net/snmp, IPv4 and
+    /// IPv6 together); nil when unreadable (then every poll reads the tables). Unchanged means
+    /// no connection began, so the costly table read can be skipped; unlike packet counters it
+    /// does not move for traffic on existing connections or neighbour discovery.
+    func openedConnections() -> UInt64? {
         guard counters >= 0, let text = try? Self.contents(of: counters) else { return nil }
-        return InterfaceCounters.transmittedPackets(text[...])
+        return InterfaceCounters.tcpOpens(text[...])
     }
 
     /// All sockets in both tables, as they are now.
