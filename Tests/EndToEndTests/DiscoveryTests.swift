@@ -31,7 +31,8 @@ import Testing
         var logger = Logger(label: "test.agent")
         logger.logLevel = .critical
         let configuration = AgentConfiguration(
-            dataDirectory: agent.directory, servers: [url], collectRoots: [agent.outbox], sessionTimeout: .seconds(60)
+            dataDirectory: agent.directory, servers: [url], collectRoots: [agent.outbox], sessionTimeout: .seconds(60),
+            discovery: DiscoveryConfiguration(methods: [.list])  // no broadcast onto the machine's network
         )
         return try await Agent(configuration: configuration, logger: logger).runSession()
     }
@@ -106,6 +107,7 @@ import Testing
         let locator = Self.locator([.list, .broadcast])
         let configured = [Candidate(url: downURL), Candidate(url: up.endpoint)]
         var attempts: [String] = []
+        var errors: [String] = []
         var chosen: LocatedServer?
         for await server in locator.locate(configured: configured, position: nil) {
             attempts.append(server.reason)
@@ -116,11 +118,12 @@ import Testing
                 break
             } catch let error as AgentError where error.code == .unreachable || error.code == .untrustedServer {
                 // Untrusted too: a parallel test's server may have taken the freed port.
+                errors.append("\(server.url): \(error.message)")
                 await locator.recordFailure(server)
             }
         }
         #expect(attempts == ["list #1", "list #2"])
-        #expect(chosen?.url == up.endpoint)
+        #expect(chosen?.url == up.endpoint, "\(errors)")
 
         // Next time the failed server waits out its backoff.
         let next = await locator.candidates(configured: configured, position: nil)
