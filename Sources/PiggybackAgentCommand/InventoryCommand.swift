@@ -36,11 +36,13 @@ struct InventoryCommand: AsyncParsableCommand {
             }
             return
         }
+        var recorded: [WireInventorySection]?
         if record {
             let outcome = try await agent.recordInventory()
+            recorded = outcome.sections
             FileHandle.standardError.write(Data("recorded; \(outcome.first ? "first collection" : "\(outcome.changes.count) change(s)")\n".utf8))
         }
-        let sections = InventoryCollector(root: URL(fileURLWithPath: root)).collect()
+        let sections = recorded ?? InventoryCollector(root: URL(fileURLWithPath: root)).collect()
         if json {
             var document: [String: [String: String]] = [:]
             for section in sections {

@@ -106,7 +106,7 @@ public struct AgentDaemon: Service {
             kinds.formUnion(inbox.take().filter(triggers.enables))
             let delay = triggers.delay(for: kinds, lastSessionEnded: lastEnded, now: clock.now, jitterFraction: Double.random(in: 0...1))
             if delay > .zero {
-                await status.update { $0.nextSessionAt = Date().addingTimeInterval(Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18) }
+                await status.update { $0.nextSessionAt = Date().addingTimeInterval(delay.seconds) }
                 kinds.formUnion(try await wait(delay))
             }
             let network = await status.status

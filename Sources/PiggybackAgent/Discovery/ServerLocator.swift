@@ -77,7 +77,7 @@ public struct ServerLocator: Sendable {
                 logger.info("discovery: no server answered the broadcast", metadata: ["timeout": "\(configuration.broadcastTimeout)"])
                 return []
             }
-            let milliseconds = Int((Double(found.latency.components.attoseconds) / 1e15 + Double(found.latency.components.seconds) * 1000).rounded())
+            let milliseconds = Int((found.latency.seconds * 1000).rounded())
             let reason = "broadcast: first answer from \(found.source) in \(milliseconds) ms (server \(found.serverID.prefix(8)))"
             logger.info("discovery: \(reason)", metadata: ["endpoints": "\(found.endpoints.map(\.url))"])
             return found.endpoints.map {

@@ -60,7 +60,7 @@ public struct InventoryCollector: Sendable {
             let start = clock.now
             _ = try? source.collect(system)
             let elapsed = clock.now - start
-            return (source.section, Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000)
+            return (source.section, elapsed.seconds * 1000)
         }
     }
 

@@ -15,7 +15,7 @@ extension ManagementSession {
 
         var inventory = WireInventory()
         let base = serverVersion == 0 ? nil : try await registry.snapshot(version: serverVersion)
-        let resyncDue = base.map { Date().timeIntervalSince($0.fullAt) > Double(configuration.fullResyncInterval.components.seconds) } ?? true
+        let resyncDue = base.map { Date().timeIntervalSince($0.fullAt) > configuration.fullResyncInterval.seconds } ?? true
         let snapshot: RegistrySnapshot
         if let base, !resyncDue {
             let delta = InventoryDelta(base: base.sections, current: current, policy: configuration.changePolicy, complete: !partial)
