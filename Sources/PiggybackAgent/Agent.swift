@@ -19,13 +19,19 @@ public struct Agent: Sendable {
     public let positions: PositionProvider?
     /// Finds the servers to try; keeps their backoff for the agent's lifetime.
     public let locator: ServerLocator
+    /// The daemon's open consent question, answered over the control socket (`ask` policy).
+    public let consent: ConsentBroker?
 
     /// Creates an agent; `trace` receives one line per telex when set.
-    public init(configuration: AgentConfiguration, logger: Logger, trace: (@Sendable (String) -> Void)? = nil, positions: PositionProvider? = nil) {
+    public init(
+        configuration: AgentConfiguration, logger: Logger, trace: (@Sendable (String) -> Void)? = nil, positions: PositionProvider? = nil,
+        consent: ConsentBroker? = nil
+    ) {
         self.configuration = configuration
         self.logger = logger
         self.trace = SessionTrace(trace)
         self.positions = positions
+        self.consent = consent
         self.locator = ServerLocator(configuration: configuration.discovery, logger: logger, trace: trace)
     }
 
@@ -44,6 +50,8 @@ public struct Agent: Sendable {
         if let previous = try EnrollmentState.load(from: directory), previous.ca_sha256 != token.caFingerprint {
             try? FileManager.default.removeItem(at: ServerPin.url(in: directory))
         }
+        // A new enrollment trusts the package-signing key its server presents next.
+        try? FileManager.default.removeItem(at: PackageVerifier.url(in: directory))
         try EnrollmentState(servers: token.servers, ca_sha256: token.caFingerprint, secret: token.secret, enrolled_at: nil).save(in: directory)
         logger.info("enrollment prepared", metadata: ["device": "\(identity.deviceID)"])
         return identity.deviceID
@@ -67,10 +75,14 @@ public struct Agent: Sendable {
         }
         let registry = try await AgentRegistry.open(directory: directory, logger: logger)
         do {
-            let report = try await firstAnswering(configured, identity: identity, enrollment: &enrollment, registry: registry, policy: policy)
+            var report = try await firstAnswering(configured, identity: identity, enrollment: &enrollment, registry: registry, policy: policy)
+            report.installed = await installPending(registry: registry)
             await registry.close()
             return report
         } catch {
+            // What did arrive before a failure is installed all the same; not when the
+            // session was cancelled (shutdown), which must end promptly.
+            if !Task.isCancelled { _ = await installPending(registry: registry) }
             await registry.close()
             throw error
         }
@@ -138,6 +150,7 @@ public struct Agent: Sendable {
         let logger = self.logger
         let trace = self.trace
         let positions = self.positions
+        let consent = self.consent
         let run: @Sendable () async throws -> Void = {
             try await WebSocketClient.connect(url: endpoint.url, configuration: wsConfiguration, tlsConfiguration: tlsConfiguration, logger: logger) { inbound, outbound, _ in
                 var session = ManagementSession(
@@ -145,6 +158,7 @@ public struct Agent: Sendable {
                     channel: TelexChannel(inbound: inbound, outbound: outbound, maxFrameSize: configuration.maxFrameSize, trace: trace),
                     policy: policy, positions: positions
                 )
+                session.consent = consent
                 do {
                     let report = try await session.run()
                     outcome.withLock { $0 = .success(report) }

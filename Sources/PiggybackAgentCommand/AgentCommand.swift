@@ -10,7 +10,7 @@ public struct AgentCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "agent",
         abstract: "Run the terminal agent: enroll, run one management session, or stay resident.",
-        subcommands: [InventoryCommand.self, StatusCommand.self, TriggerCommand.self, InstallServiceCommand.self]
+        subcommands: [InventoryCommand.self, StatusCommand.self, TriggerCommand.self, ConsentCommand.self, InstallServiceCommand.self]
     )
 
     @Option(name: .long, help: "Agent data directory (identity, pinned CA, registry, packages).")
@@ -43,11 +43,10 @@ public struct AgentCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The servers' UDP discovery port.")
     var discoveryPort: Int = DiscoveryConfiguration.defaultPort
 
-    @Option(name: .long, help: "Answer to offers: accept or defer.")
-    var consent: String = "accept"
-
     @Option(name: .long, help: "Directory the server may collect from; repeat. Default: DATA/outbox and /var/log.")
     var collectRoot: [String] = []
+
+    @OptionGroup(title: "Delivery") var delivery: DeliveryOptions
 
     @OptionGroup(title: "Resident daemon") var daemon: DaemonOptions
 
@@ -63,9 +62,6 @@ public struct AgentCommand: AsyncParsableCommand {
     public init() {}
 
     public func validate() throws {
-        guard AgentConfiguration.Consent(rawValue: consent) != nil else {
-            throw ValidationError("--consent must be one of: \(AgentConfiguration.Consent.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
         if let position { _ = try Self.parsePosition(position) }
         _ = try makeDiscovery()
         do {
@@ -92,16 +88,17 @@ public struct AgentCommand: AsyncParsableCommand {
 
     func makeConfiguration() throws -> AgentConfiguration {
         let directory = URL(fileURLWithPath: data)
-        return AgentConfiguration(
+        var configuration = AgentConfiguration(
             dataDirectory: directory,
             servers: server,
             position: try position.map(Self.parsePosition),
-            consent: AgentConfiguration.Consent(rawValue: consent) ?? .accept,
             collectRoots: collectRoot.isEmpty ? nil : collectRoot.map { URL(fileURLWithPath: $0) },
             inventoryInterval: .seconds(inventoryInterval * 60),
             positioning: try makePositioning(),
             discovery: try makeDiscovery()
         )
+        delivery.apply(to: &configuration)
+        return configuration
     }
 
     func makeDiscovery() throws -> DiscoveryConfiguration {
@@ -136,7 +133,9 @@ public struct AgentCommand: AsyncParsableCommand {
         let configuration = try makeConfiguration()
         // Resident: the position sources run as a service; one-shot: read once per session.
         let positions = once ? nil : try PositionProvider(configuration: configuration.effectivePositioning, logger: logger)
-        let agent = Agent(configuration: configuration, logger: logger, trace: sink, positions: positions)
+        // The daemon keeps the open consent question for `piggyback agent consent`.
+        let consent = once ? nil : ConsentBroker()
+        let agent = Agent(configuration: configuration, logger: logger, trace: sink, positions: positions, consent: consent)
         if let enroll {
             do {
                 let id = try agent.enroll(token: enroll)

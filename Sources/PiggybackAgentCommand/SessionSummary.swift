@@ -6,6 +6,11 @@ public enum SessionSummary {
     public static func text(_ report: SessionReport) -> String {
         var lines = ["session ok with \(report.server)\(report.serverReason.isEmpty ? "" : " (\(report.serverReason))")\(report.enrolled ? " (enrolled)" : "")"]
         if !report.delivered.isEmpty { lines.append("  received: \(report.delivered.joined(separator: ", "))") }
+        if report.downloadedBytes > 0, report.downloadSeconds > 0 {
+            let rate = Double(report.downloadedBytes) / report.downloadSeconds / 1_048_576
+            lines.append("  downloaded: \(report.downloadedBytes) B in \(String(format: "%.3f", report.downloadSeconds)) s (\(String(format: "%.1f", rate)) MiB/s)")
+        }
+        for line in report.installed { lines.append("  install: \(line)") }
         if !report.deferred.isEmpty { lines.append("  deferred: \(report.deferred.joined(separator: ", "))") }
         if !report.failed.isEmpty { lines.append("  failed: \(report.failed.joined(separator: ", "))") }
         if !report.collected.isEmpty { lines.append("  collected: \(report.collected.count) file(s)") }

@@ -1,5 +1,7 @@
 import Foundation
 import Hummingbird
+import HummingbirdTLS
+import NIOCore
 import Logging
 import PiggybackProtocol
 import ServiceLifecycle
@@ -39,7 +41,8 @@ public final class ManagementServer: Sendable {
         do {
             let blobs = try BlobStore(root: directory)
             let context = ServerContext(
-                configuration: configuration, serverID: serverID, store: store, blobs: blobs, authority: authority, logger: logger
+                configuration: configuration, serverID: serverID, store: store, blobs: blobs,
+                signer: try PackageSigner.loadOrCreate(in: directory), authority: authority, logger: logger
             )
             self.context = context
             let ports = PortsBox()
@@ -49,18 +52,28 @@ public final class ManagementServer: Sendable {
                 context.endpoints.set(port: port, names: names)
                 await ports.set(agent: port)
             }
-            let admin = Application(
-                router: AdminAPI(context: context, token: adminToken).router(),
-                configuration: .init(address: .hostname(configuration.adminHost, port: configuration.adminPort), serverName: "piggyback-admin"),
-                onServerRunning: { channel in await ports.set(admin: channel.localAddress?.port ?? 0) },
-                logger: logger
-            )
+            let admin = try Self.adminApplication(context: context, token: adminToken, ports: ports)
             // Discovery last: on shutdown it stops first, so no agent is sent to a closing server.
             self.services = [StoreCloser(store: store), agents, admin, DiscoveryResponder(context: context)]
         } catch {
             await store.close()
             throw error
         }
+    }
+
+    /// The admin API listener, over TLS when configured.
+    static func adminApplication(context: ServerContext, token: AdminToken, ports: PortsBox) throws -> any Service {
+        let configuration = context.configuration
+        let router = AdminAPI(context: context, token: token).router()
+        let address = ApplicationConfiguration(address: .hostname(configuration.adminHost, port: configuration.adminPort), serverName: "piggyback-admin")
+        let onRunning: @Sendable (any Channel) async -> Void = { channel in await ports.set(admin: channel.localAddress?.port ?? 0) }
+        guard configuration.adminTLS else {
+            return Application(router: router, configuration: address, onServerRunning: onRunning, logger: context.logger)
+        }
+        return Application(
+            router: router, server: try .tls(.http1(), tlsConfiguration: context.authority.serverTLSConfiguration()),
+            configuration: address, onServerRunning: onRunning, logger: context.logger
+        )
     }
 
     /// Waits until both listeners are bound; returns (agent port, admin port).

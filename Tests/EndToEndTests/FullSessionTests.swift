@@ -58,13 +58,18 @@ import Testing
         #expect(status == 200)
         #expect(content == result)
         let deliveries = (try await server.adminJSON("GET", "/v1/devices/\(id)") as? [String: Any])?["deliveries"] as? [[String: Any]]
-        #expect(deliveries?.first?["state"] as? String == "delivered")
+        #expect(deliveries?.first?["state"] as? String == "downloaded")
+        // A single file as a files package: installed as DATA/files/tool/tool after the session.
+        #expect(second.installed == ["tool@1.0: installed"])
+        #expect(try Data(contentsOf: agent.directory.appendingPathComponent("files/tool/tool")) == package)
 
-        // Nothing twice: the next session offers nothing and collects nothing.
+        // Nothing twice: the next session offers nothing and collects nothing, and carries the install result.
         let third = try await agent.run()
         #expect(third.offered.isEmpty)
         #expect(third.collected.isEmpty)
         #expect(third.downloadedBytes == 0 && third.uploadedBytes == 0)
+        let installed = (try await server.adminJSON("GET", "/v1/devices/\(id)") as? [String: Any])?["deliveries"] as? [[String: Any]]
+        #expect(installed?.first?["state"] as? String == "installed")
         try await server.stop()
     }
 

@@ -12,25 +12,25 @@ struct TestAgent {
     init(
         servers: [String] = [], consent: AgentConfiguration.Consent = .accept, position: (Double, Double, Double)? = nil,
         inventoryRoot: URL = URL(fileURLWithPath: "/"), inventoryMaxAge: Duration = .zero,
-        positioning: PositionConfiguration = PositionConfiguration()
+        positioning: PositionConfiguration = PositionConfiguration(), directory: URL? = nil, consentBroker: ConsentBroker? = nil,
+        configure: (inout AgentConfiguration) -> Void = { _ in }
     ) {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("pb-agent-\(UUID().uuidString)")
+        let directory = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("pb-agent-\(UUID().uuidString)")
+        self.directory = directory
         var logger = Logger(label: "test.agent")
         logger.logLevel = .warning
         let lines = TraceLines()
         self.lines = lines
-        agent = Agent(
-            configuration: AgentConfiguration(
-                dataDirectory: directory, servers: servers,
-                position: position.map { (lat: $0.0, lon: $0.1, accuracy: $0.2) }, consent: consent,
-                collectRoots: [directory.appendingPathComponent("outbox")], sessionTimeout: .seconds(60),
-                inventoryRoot: inventoryRoot, inventoryMaxAge: inventoryMaxAge, positioning: positioning,
-                // The listed servers only: tests send nothing to addresses they did not create.
-                discovery: DiscoveryConfiguration(methods: [.list])
-            ),
-            logger: logger,
-            trace: { line in lines.append(line) }
+        var configuration = AgentConfiguration(
+            dataDirectory: directory, servers: servers,
+            position: position.map { (lat: $0.0, lon: $0.1, accuracy: $0.2) }, consent: consent,
+            collectRoots: [directory.appendingPathComponent("outbox")], sessionTimeout: .seconds(60),
+            inventoryRoot: inventoryRoot, inventoryMaxAge: inventoryMaxAge, positioning: positioning,
+            // The listed servers only: tests send nothing to addresses they did not create.
+            discovery: DiscoveryConfiguration(methods: [.list])
         )
+        configure(&configuration)
+        agent = Agent(configuration: configuration, logger: logger, trace: { line in lines.append(line) }, consent: consentBroker)
     }
 
     var outbox: URL { directory.appendingPathComponent("outbox") }

@@ -25,6 +25,17 @@ import ZIPFoundation
         return archive
     }
 
+    @Test func aSingleFileIsInstalledUnderThePackageName() async throws {
+        let sandbox = try InstallSandbox()
+        defer { sandbox.remove() }
+        let target = sandbox.root.appendingPathComponent("app")
+        let file = sandbox.path("plain.csv")
+        try Data("a,b\n1,2\n".utf8).write(to: file)
+        let outcome = await sandbox.installer.install(.init(name: "prices", version: "7", kind: .files, target: target.path), artifact: file)
+        #expect(outcome.state == .installed, "\(outcome.detail)")
+        #expect(InstallSandbox.read(target.appendingPathComponent("prices")) == "a,b\n1,2\n")
+    }
+
     @Test func installsThenUpgradesKeepingOnePreviousVersion() async throws {
         let sandbox = try InstallSandbox()
         defer { sandbox.remove() }

@@ -9,6 +9,9 @@ public struct AgentConfiguration: Sendable {
         case accept
         /// Refuse for now (80); the server keeps the items pending for the next connection.
         case `defer`
+        /// Ask the user (desktop notification, the control socket, or the terminal), with a
+        /// timeout and a default answer (`consentPrompt`).
+        case ask
     }
 
     /// Where the identity, the pinned CA, the registry and received packages live.
@@ -42,6 +45,10 @@ public struct AgentConfiguration: Sendable {
     public var inventoryInterval: Duration
     /// A session uses the latest collection when it is younger than this, else collects anew.
     public var inventoryMaxAge: Duration
+    /// How the `ask` consent policy asks: timeout, default answer, notify-send.
+    public var consentPrompt = ConsentConfiguration()
+    /// How delivered packages are installed: allowed target roots, dpkg, versions kept.
+    public var installer: InstallerConfiguration
 
     /// Defaults: data in `./piggyback-agent`, collection from `DIR/outbox` and `/var/log`.
     public init(
@@ -76,6 +83,7 @@ public struct AgentConfiguration: Sendable {
         self.inventoryMaxAge = inventoryMaxAge
         self.positioning = positioning
         self.discovery = discovery
+        self.installer = InstallerConfiguration(dataDirectory: dataDirectory)
     }
 
     /// `positioning` with the static `position` in it (a zero radius counts as 1 m).

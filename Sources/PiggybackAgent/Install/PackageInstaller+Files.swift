@@ -16,7 +16,12 @@ extension PackageInstaller {
             staging = try freshDirectory("staging")
             let limits = extractionLimits
             do {
-                summary = try await IdleThread.run { try ArchiveExtractor(limits: limits).extract(artifact, into: staging) }
+                if try ArchiveExtractor.format(of: artifact) == .other {
+                    // Not an archive: a single data file, placed as `target/NAME`.
+                    summary = try await IdleThread.run { try Self.stageSingleFile(artifact, named: plan.name, into: staging) }
+                } else {
+                    summary = try await IdleThread.run { try ArchiveExtractor(limits: limits).extract(artifact, into: staging) }
+                }
             } catch {
                 try? InstallFileSystem.remove(staging)
                 throw error
@@ -69,6 +74,18 @@ extension PackageInstaller {
                 + summary.skipped.prefix(20).joined(separator: ", ")
         }
         return InstallOutcome(state: .installed, detail: detail, exitCode: plan.check.isEmpty ? nil : 0)
+    }
+
+    /// Copies a non-archive artifact into staging under the package's (file-safe) name.
+    static func stageSingleFile(_ artifact: URL, named name: String, into staging: String) throws -> StagingWriter.Summary {
+        let file = InstallFileSystem.safeComponent(name)
+        do {
+            try FileManager.default.copyItem(atPath: artifact.path, toPath: staging + "/" + file)
+        } catch {
+            throw InstallFailure("cannot copy the package into staging: \(error.localizedDescription)")
+        }
+        let size = (try? FileManager.default.attributesOfItem(atPath: artifact.path)[.size] as? NSNumber)?.uint64Value ?? 0
+        return StagingWriter.Summary(files: 1, bytes: size)
     }
 
     private func rollBack(_ target: VersionedTarget, to previous: VersionedTarget.Previous, dropping name: String, because failure: InstallFailure) -> InstallOutcome {

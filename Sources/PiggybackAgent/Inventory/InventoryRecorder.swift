@@ -31,7 +31,7 @@ public struct InventoryRecorder: Sendable {
     /// Collects now, stores the result as the latest collection and logs what changed.
     @discardableResult
     public func record(at now: Date = Date()) async throws -> Outcome {
-        let sections = InventoryCollector(root: root, delivered: try await registry.packages()).collect()
+        let sections = InventoryCollector(root: root, delivered: try await registry.installedPackages().map(\.package)).collect()
         let base = try await registry.local("logged")
         var changes: [AgentRegistry.LocalChange] = []
         var logged = sections

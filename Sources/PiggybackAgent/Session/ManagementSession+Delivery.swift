@@ -5,30 +5,81 @@ extension ManagementSession {
     /// One item being received.
     struct ActiveDownload {
         let item: WireOfferItem
+        let manifest: WirePackageManifest
         let sha256: String
         var received: UInt64
         let handle: FileHandle
     }
 
+    /// An offered item whose signed manifest verified.
+    struct VerifiedItem: Sendable {
+        let item: WireOfferItem
+        let manifest: WirePackageManifest
+    }
+
+    /// Splits the offer into items whose manifests verify and the refusals (answered
+    /// FAILED and recorded, so the next 30 tells the administrator why).
+    mutating func verify(_ offer: WireOffer, with verifier: PackageVerifier) async throws -> ([VerifiedItem], [WireItemProgress]) {
+        var verified: [VerifiedItem] = []
+        var refused: [WireItemProgress] = []
+        for item in offer.items {
+            switch verifier.verify(item) {
+            case .success(let manifest):
+                verified.append(VerifiedItem(item: item, manifest: manifest))
+            case .failure(let refusal):
+                let label = "\(item.name)@\(item.version)"
+                logger.warning("package refused", metadata: ["package": "\(label)", "reason": "\(refusal.message)"])
+                channel.trace.note("refused \(label): \(refusal.message)")
+                report.failed.append("\(label): \(refusal.message)")
+                refused.append(progress(item, .failed, 0, "refused: \(refusal.message)"))
+                var manifest = WirePackageManifest()
+                manifest.name = item.name
+                manifest.version = item.version
+                manifest.sha256 = item.sha256
+                manifest.size = item.size
+                try await registry.recordInstall(.init(
+                    itemID: item.itemID, manifest: manifest, artifact: "", state: "refused", detail: refusal.message, exitCode: 0, updatedAt: Date()))
+            }
+        }
+        return (verified, refused)
+    }
+
+    /// Why the user's consent policy defers the offer now, or nil to go ahead.
+    func userDefers(_ items: [WireOfferItem]) async -> String? {
+        switch configuration.consent {
+        case .accept:
+            return nil
+        case .defer:
+            return "consent policy: defer"
+        case .ask:
+            let prompter = ConsentPrompter(configuration: configuration.consentPrompt, broker: consent, logger: logger)
+            let decision = await prompter.ask(items.map { ConsentItem(name: $0.name, version: $0.version, size: $0.size, reason: $0.reason) })
+            channel.trace.note("consent: \(decision.answer.rawValue) via \(decision.via)")
+            return decision.answer == .accept ? nil : "the user deferred the download (\(decision.via))"
+        }
+    }
+
     /// 70 ↔ 1030: tells the server where each item stands, then receives chunks until every
-    /// item is verified or given up.
-    mutating func download(_ offer: WireOffer) async throws {
-        guard !offer.items.isEmpty else { return }
+    /// item is verified or given up. Verified artifacts are queued for installation, which
+    /// runs after the session (its result travels with the next 30).
+    mutating func download(_ verified: [VerifiedItem], refused: [WireItemProgress]) async throws {
+        guard !verified.isEmpty || !refused.isEmpty else { return }
         let store = try DownloadStore(dataDirectory: configuration.dataDirectory)
         let held = try await registry.packages()
+        let queued = Set(try await registry.installs().filter { ["downloaded", "installed"].contains($0.state) }.map(\.itemID))
         var active: [String: ActiveDownload] = [:]
         var status = WireDeliveryStatus()
-        for item in offer.items {
+        status.items = refused
+        for entry in verified {
+            let item = entry.item
             let sha = Hex.encode(item.sha256)
             let label = "\(item.name)@\(item.version)"
-            guard item.sha256.count == 32 else {
-                status.items.append(progress(item, .failed, 0, "offer carries no valid SHA-256"))
-                report.failed.append("\(label): no valid SHA-256 in offer")
-                continue
-            }
-            if held.contains(where: { $0.sha256 == sha && FileManager.default.fileExists(atPath: $0.path) }) {
+            if let copy = held.first(where: { $0.sha256 == sha && FileManager.default.fileExists(atPath: $0.path) }) {
                 status.items.append(progress(item, .verified, item.size))
                 report.delivered.append(label)
+                if !queued.contains(item.itemID) {
+                    try await registry.queueInstall(itemID: item.itemID, manifest: entry.manifest, artifact: copy.path)
+                }
                 continue
             }
             var received = store.partialSize(sha256: sha, item: item.itemID)
@@ -55,7 +106,7 @@ extension ManagementSession {
                 report.failed.append("\(label): cannot write")
                 continue
             }
-            var download = ActiveDownload(item: item, sha256: sha, received: received, handle: handle)
+            var download = ActiveDownload(item: item, manifest: entry.manifest, sha256: sha, received: received, handle: handle)
             if received == item.size {
                 status.items.append(try await complete(&download, store: store))
                 continue
@@ -65,6 +116,8 @@ extension ManagementSession {
             active[item.itemID] = download
         }
         try await channel.send(.deliveryStatus(status))
+        let started = ContinuousClock.now
+        defer { if report.downloadedBytes > 0 { report.downloadSeconds = (ContinuousClock.now - started).seconds } }
 
         while !active.isEmpty {
             guard case .delivery(let delivery) = try await channel.receive(), case .chunk(let chunk)? = delivery.body else {
@@ -118,6 +171,7 @@ extension ManagementSession {
         try? FileManager.default.removeItem(at: target)
         try FileManager.default.moveItem(at: partial, to: target)
         try await registry.recordPackage(.init(name: item.name, version: item.version, sha256: download.sha256, size: Int64(item.size), path: target.path))
+        try await registry.queueInstall(itemID: item.itemID, manifest: download.manifest, artifact: target.path)
         report.delivered.append(label)
         return progress(item, .verified, item.size)
     }

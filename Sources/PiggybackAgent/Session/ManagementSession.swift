@@ -17,6 +17,10 @@ struct ManagementSession {
     /// The daemon's position provider (nil for a one-shot agent).
     var positions: PositionProvider?
     var report = SessionReport()
+    /// Install results carried by this session's 30; marked reported once the session ends well.
+    var reportedInstalls: [String] = []
+    /// Asks the user when the consent policy is `ask` (the daemon's broker answers on the control socket).
+    var consent: ConsentBroker?
     var chunkSize = 256 * 1024
     var window = 8
 
@@ -37,7 +41,11 @@ struct ManagementSession {
         if result.window > 0 { window = min(Int(result.window), 64) }
 
         if let position = await position() { try await channel.send(.position(position)) }
-        try await channel.send(.inventory(try await inventory(serverVersion: result.inventoryVersion, request: result.inventory)))
+        var upload = try await inventory(serverVersion: result.inventoryVersion, request: result.inventory)
+        let results = try await registry.installs(unreportedOnly: true).filter { $0.state != "downloaded" }.prefix(1000)
+        upload.installs = results.map(\.report)
+        reportedInstalls = results.map(\.itemID)
+        try await channel.send(.inventory(upload))
 
         var next = try await channel.receive()
         if case .positionRequest = next {
@@ -49,16 +57,18 @@ struct ManagementSession {
         guard case .delivery(let first) = next, case .offer(let offer)? = first.body else { throw unexpected() }
         report.offered = offer.items.map { "\($0.name)@\($0.version)" }
 
-        if configuration.consent == .defer && !offer.items.isEmpty {
-            report.deferred = report.offered
+        let verifier = try PackageVerifier.pinned(offered: result.packageSigningKey, serverID: server.serverID, directory: configuration.dataDirectory)
+        let (verified, refused) = try await verify(offer, with: verifier)
+        if !verified.isEmpty, let why = await userDefers(verified.map(\.item)) {
+            report.deferred = verified.map { "\($0.item.name)@\($0.item.version)" }
             var end = WireEnd()
             end.reason = .rejectDelivery
-            end.detail = "consent policy: defer"
+            end.detail = why
             try await channel.send(.end(end))
             guard case .endAck = try await channel.receive() else { throw unexpected() }
             return finish()
         }
-        try await download(offer)
+        try await download(verified, refused: refused)
 
         try await channel.send(.deliveryFinished(WireDeliveryFinished()))
         var instruction: WireCollectInstruction?
@@ -73,6 +83,7 @@ struct ManagementSession {
 
         try await channel.send(.end(WireEnd()))
         guard case .endAck = try await channel.receive() else { throw unexpected() }
+        try await registry.markReported(reportedInstalls)
         return finish()
     }
 

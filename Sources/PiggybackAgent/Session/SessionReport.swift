@@ -14,6 +14,8 @@ public struct SessionReport: Sendable {
     public var offered: [String] = []
     /// Packages received and verified this session.
     public var delivered: [String] = []
+    /// Installation results after the session (`name@version: state`).
+    public var installed: [String] = []
     /// Packages refused or postponed this session.
     public var deferred: [String] = []
     /// Packages that failed (name@version: reason).
@@ -27,5 +29,7 @@ public struct SessionReport: Sendable {
     public var bytesReceived = 0
     /// Chunk bytes actually transferred (downloads, uploads).
     public var downloadedBytes = 0
+    /// Seconds from the first 70 to the last chunk of this session's downloads.
+    public var downloadSeconds = 0.0
     public var uploadedBytes = 0
 }

@@ -60,6 +60,7 @@ public actor AgentRegistry {
             _ = try await connection.query(statement)
         }
         try await migrateLocalInventory()
+        try await migrateInstalls()
     }
 
     /// Records a verified package.
@@ -128,7 +129,10 @@ public actor AgentRegistry {
     }
 
     /// Closes the database.
+    /// Closes the connection, even from a cancelled task (a session stopped by SIGTERM):
+    /// the close runs in a task of its own, which the caller's cancellation does not reach.
     public func close() async {
-        try? await connection.close()
+        let connection = self.connection
+        await Task { try? await connection.close() }.value
     }
 }

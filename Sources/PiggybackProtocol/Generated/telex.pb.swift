@@ -270,6 +270,10 @@ public nonisolated struct WireAuthResult: Sendable {
   /// Chunks the sender may have in flight before waiting for an acknowledgement.
   public var window: UInt32 = 0
 
+  /// The server's package-signing public key (raw Ed25519, 32 bytes). The terminal pins it
+  /// at enrollment and verifies every package manifest against it.
+  public var packageSigningKey: Data = Data()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -367,6 +371,85 @@ public nonisolated struct WireInventory: Sendable {
   /// used instead of `sections` when smaller. At most one of the two is non-empty.
   public var packed: Data = Data()
 
+  /// Results of installing delivered packages since the last acknowledged 30.
+  public var installs: [WireInstallReport] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// What happened when the terminal installed (or removed) a delivered package.
+public nonisolated struct WireInstallReport: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var itemID: String = String()
+
+  public var name: String = String()
+
+  public var version: String = String()
+
+  public var sha256: Data = Data()
+
+  /// installed | failed | rolled_back | removed | refused
+  public var state: String = String()
+
+  /// What happened; on failure what went wrong and the tail of the output.
+  public var detail: String = String()
+
+  public var exitCode: Int32 = 0
+
+  public var timeUnixMs: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// What a package is and how to install it, signed by the server's package-signing key.
+/// The terminal acts on these fields only after the signature verified, never on the
+/// loose fields of OfferItem.
+public nonisolated struct WirePackageManifest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var name: String = String()
+
+  public var version: String = String()
+
+  /// files | script | deb
+  public var kind: String = String()
+
+  public var size: UInt64 = 0
+
+  public var sha256: Data = Data()
+
+  /// files: the absolute directory on the terminal that the content becomes.
+  public var target: String = String()
+
+  /// script: the entry of the archive to run; empty: the artifact itself is the script.
+  public var script: String = String()
+
+  /// A shell command run after installing; non-zero exit = failure (files: roll back).
+  public var check: String = String()
+
+  /// Limit for the script, the check and dpkg, in seconds (0: the terminal's default).
+  public var timeoutS: UInt32 = 0
+
+  /// Names of packages this one replaces: removed from the terminal once it is installed.
+  public var supersedes: [String] = []
+
+  /// The region the package applies to, as a one-line summary (informative).
+  public var region: String = String()
+
+  /// The issuing server, so a manifest cannot be replayed by another server.
+  public var serverID: String = String()
+
+  public var createdUnixMs: Int64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -390,6 +473,11 @@ public nonisolated struct WireOfferItem: Sendable {
 
   /// Why it was chosen: "assigned", "rule: …", "region: …".
   public var reason: String = String()
+
+  /// The serialized PackageManifest and its Ed25519 signature by the package-signing key.
+  public var manifest: Data = Data()
+
+  public var signature: Data = Data()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1062,7 +1150,7 @@ nonisolated extension WireInventoryRequest: SwiftProtobuf.Message, SwiftProtobuf
 
 nonisolated extension WireAuthResult: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".AuthResult"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}accepted\0\u{3}protocol_version\0\u{1}inventory\0\u{3}inventory_version\0\u{3}position_wanted\0\u{3}chunk_size\0\u{1}window\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}accepted\0\u{3}protocol_version\0\u{1}inventory\0\u{3}inventory_version\0\u{3}position_wanted\0\u{3}chunk_size\0\u{1}window\0\u{3}package_signing_key\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1077,6 +1165,7 @@ nonisolated extension WireAuthResult: SwiftProtobuf.Message, SwiftProtobuf._Mess
       case 5: try { try decoder.decodeSingularBoolField(value: &self.positionWanted) }()
       case 6: try { try decoder.decodeSingularUInt32Field(value: &self.chunkSize) }()
       case 7: try { try decoder.decodeSingularUInt32Field(value: &self.window) }()
+      case 8: try { try decoder.decodeSingularBytesField(value: &self.packageSigningKey) }()
       default: break
       }
     }
@@ -1108,6 +1197,9 @@ nonisolated extension WireAuthResult: SwiftProtobuf.Message, SwiftProtobuf._Mess
     if self.window != 0 {
       try visitor.visitSingularUInt32Field(value: self.window, fieldNumber: 7)
     }
+    if !self.packageSigningKey.isEmpty {
+      try visitor.visitSingularBytesField(value: self.packageSigningKey, fieldNumber: 8)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1119,6 +1211,7 @@ nonisolated extension WireAuthResult: SwiftProtobuf.Message, SwiftProtobuf._Mess
     if lhs.positionWanted != rhs.positionWanted {return false}
     if lhs.chunkSize != rhs.chunkSize {return false}
     if lhs.window != rhs.window {return false}
+    if lhs.packageSigningKey != rhs.packageSigningKey {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1280,7 +1373,7 @@ nonisolated extension WireInventorySection: SwiftProtobuf.Message, SwiftProtobuf
 
 nonisolated extension WireInventory: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Inventory"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}version\0\u{3}base_version\0\u{1}full\0\u{1}sections\0\u{1}packed\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}version\0\u{3}base_version\0\u{1}full\0\u{1}sections\0\u{1}packed\0\u{1}installs\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1293,6 +1386,7 @@ nonisolated extension WireInventory: SwiftProtobuf.Message, SwiftProtobuf._Messa
       case 3: try { try decoder.decodeSingularBoolField(value: &self.full) }()
       case 4: try { try decoder.decodeRepeatedMessageField(value: &self.sections) }()
       case 5: try { try decoder.decodeSingularBytesField(value: &self.packed) }()
+      case 6: try { try decoder.decodeRepeatedMessageField(value: &self.installs) }()
       default: break
       }
     }
@@ -1314,6 +1408,9 @@ nonisolated extension WireInventory: SwiftProtobuf.Message, SwiftProtobuf._Messa
     if !self.packed.isEmpty {
       try visitor.visitSingularBytesField(value: self.packed, fieldNumber: 5)
     }
+    if !self.installs.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.installs, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1323,6 +1420,162 @@ nonisolated extension WireInventory: SwiftProtobuf.Message, SwiftProtobuf._Messa
     if lhs.full != rhs.full {return false}
     if lhs.sections != rhs.sections {return false}
     if lhs.packed != rhs.packed {return false}
+    if lhs.installs != rhs.installs {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension WireInstallReport: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".InstallReport"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}item_id\0\u{1}name\0\u{1}version\0\u{1}sha256\0\u{1}state\0\u{1}detail\0\u{3}exit_code\0\u{3}time_unix_ms\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.itemID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.version) }()
+      case 4: try { try decoder.decodeSingularBytesField(value: &self.sha256) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.state) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.detail) }()
+      case 7: try { try decoder.decodeSingularInt32Field(value: &self.exitCode) }()
+      case 8: try { try decoder.decodeSingularInt64Field(value: &self.timeUnixMs) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.itemID.isEmpty {
+      try visitor.visitSingularStringField(value: self.itemID, fieldNumber: 1)
+    }
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 2)
+    }
+    if !self.version.isEmpty {
+      try visitor.visitSingularStringField(value: self.version, fieldNumber: 3)
+    }
+    if !self.sha256.isEmpty {
+      try visitor.visitSingularBytesField(value: self.sha256, fieldNumber: 4)
+    }
+    if !self.state.isEmpty {
+      try visitor.visitSingularStringField(value: self.state, fieldNumber: 5)
+    }
+    if !self.detail.isEmpty {
+      try visitor.visitSingularStringField(value: self.detail, fieldNumber: 6)
+    }
+    if self.exitCode != 0 {
+      try visitor.visitSingularInt32Field(value: self.exitCode, fieldNumber: 7)
+    }
+    if self.timeUnixMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.timeUnixMs, fieldNumber: 8)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: WireInstallReport, rhs: WireInstallReport) -> Bool {
+    if lhs.itemID != rhs.itemID {return false}
+    if lhs.name != rhs.name {return false}
+    if lhs.version != rhs.version {return false}
+    if lhs.sha256 != rhs.sha256 {return false}
+    if lhs.state != rhs.state {return false}
+    if lhs.detail != rhs.detail {return false}
+    if lhs.exitCode != rhs.exitCode {return false}
+    if lhs.timeUnixMs != rhs.timeUnixMs {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension WirePackageManifest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".PackageManifest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}version\0\u{1}kind\0\u{1}size\0\u{1}sha256\0\u{1}target\0\u{1}script\0\u{1}check\0\u{3}timeout_s\0\u{1}supersedes\0\u{1}region\0\u{3}server_id\0\u{3}created_unix_ms\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.version) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.kind) }()
+      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.size) }()
+      case 5: try { try decoder.decodeSingularBytesField(value: &self.sha256) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.target) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.script) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.check) }()
+      case 9: try { try decoder.decodeSingularUInt32Field(value: &self.timeoutS) }()
+      case 10: try { try decoder.decodeRepeatedStringField(value: &self.supersedes) }()
+      case 11: try { try decoder.decodeSingularStringField(value: &self.region) }()
+      case 12: try { try decoder.decodeSingularStringField(value: &self.serverID) }()
+      case 13: try { try decoder.decodeSingularInt64Field(value: &self.createdUnixMs) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
+    }
+    if !self.version.isEmpty {
+      try visitor.visitSingularStringField(value: self.version, fieldNumber: 2)
+    }
+    if !self.kind.isEmpty {
+      try visitor.visitSingularStringField(value: self.kind, fieldNumber: 3)
+    }
+    if self.size != 0 {
+      try visitor.visitSingularUInt64Field(value: self.size, fieldNumber: 4)
+    }
+    if !self.sha256.isEmpty {
+      try visitor.visitSingularBytesField(value: self.sha256, fieldNumber: 5)
+    }
+    if !self.target.isEmpty {
+      try visitor.visitSingularStringField(value: self.target, fieldNumber: 6)
+    }
+    if !self.script.isEmpty {
+      try visitor.visitSingularStringField(value: self.script, fieldNumber: 7)
+    }
+    if !self.check.isEmpty {
+      try visitor.visitSingularStringField(value: self.check, fieldNumber: 8)
+    }
+    if self.timeoutS != 0 {
+      try visitor.visitSingularUInt32Field(value: self.timeoutS, fieldNumber: 9)
+    }
+    if !self.supersedes.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.supersedes, fieldNumber: 10)
+    }
+    if !self.region.isEmpty {
+      try visitor.visitSingularStringField(value: self.region, fieldNumber: 11)
+    }
+    if !self.serverID.isEmpty {
+      try visitor.visitSingularStringField(value: self.serverID, fieldNumber: 12)
+    }
+    if self.createdUnixMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.createdUnixMs, fieldNumber: 13)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: WirePackageManifest, rhs: WirePackageManifest) -> Bool {
+    if lhs.name != rhs.name {return false}
+    if lhs.version != rhs.version {return false}
+    if lhs.kind != rhs.kind {return false}
+    if lhs.size != rhs.size {return false}
+    if lhs.sha256 != rhs.sha256 {return false}
+    if lhs.target != rhs.target {return false}
+    if lhs.script != rhs.script {return false}
+    if lhs.check != rhs.check {return false}
+    if lhs.timeoutS != rhs.timeoutS {return false}
+    if lhs.supersedes != rhs.supersedes {return false}
+    if lhs.region != rhs.region {return false}
+    if lhs.serverID != rhs.serverID {return false}
+    if lhs.createdUnixMs != rhs.createdUnixMs {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1330,7 +1583,7 @@ nonisolated extension WireInventory: SwiftProtobuf.Message, SwiftProtobuf._Messa
 
 nonisolated extension WireOfferItem: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".OfferItem"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}item_id\0\u{1}name\0\u{1}version\0\u{1}size\0\u{1}sha256\0\u{1}reason\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}item_id\0\u{1}name\0\u{1}version\0\u{1}size\0\u{1}sha256\0\u{1}reason\0\u{1}manifest\0\u{1}signature\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1344,6 +1597,8 @@ nonisolated extension WireOfferItem: SwiftProtobuf.Message, SwiftProtobuf._Messa
       case 4: try { try decoder.decodeSingularUInt64Field(value: &self.size) }()
       case 5: try { try decoder.decodeSingularBytesField(value: &self.sha256) }()
       case 6: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      case 7: try { try decoder.decodeSingularBytesField(value: &self.manifest) }()
+      case 8: try { try decoder.decodeSingularBytesField(value: &self.signature) }()
       default: break
       }
     }
@@ -1368,6 +1623,12 @@ nonisolated extension WireOfferItem: SwiftProtobuf.Message, SwiftProtobuf._Messa
     if !self.reason.isEmpty {
       try visitor.visitSingularStringField(value: self.reason, fieldNumber: 6)
     }
+    if !self.manifest.isEmpty {
+      try visitor.visitSingularBytesField(value: self.manifest, fieldNumber: 7)
+    }
+    if !self.signature.isEmpty {
+      try visitor.visitSingularBytesField(value: self.signature, fieldNumber: 8)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1378,6 +1639,8 @@ nonisolated extension WireOfferItem: SwiftProtobuf.Message, SwiftProtobuf._Messa
     if lhs.size != rhs.size {return false}
     if lhs.sha256 != rhs.sha256 {return false}
     if lhs.reason != rhs.reason {return false}
+    if lhs.manifest != rhs.manifest {return false}
+    if lhs.signature != rhs.signature {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -26,9 +26,7 @@ struct AdminAPI: Sendable {
         router.post("/v1/devices/:id/accept") { _, ctx in try await setState(ctx.parameters.require("id"), .accepted) }
         router.get("/v1/devices/:id/files") { _, ctx in try await files(ctx.parameters.require("id")) }
         router.get("/v1/devices/:id/files/content") { request, ctx in try await fileContent(request, ctx) }
-        router.get("/v1/packages") { _, _ in try await context.catalog.packages().map(\.json) }
-        router.put("/v1/packages/:name/:version") { request, ctx in try await addPackage(request, ctx) }
-        router.post("/v1/assignments") { request, ctx in try await assign(request, ctx) }
+        addPackageRoutes(to: router)
         router.post("/v1/collections") { request, ctx in try await collect(request, ctx) }
         addInventoryRequestRoutes(to: router)
         return router
@@ -133,43 +131,6 @@ struct AdminAPI: Sendable {
         }
         let body = try await FileIO().loadFile(path: context.blobs.url(sha256: file.sha256).path, context: ctx)
         return Response(status: .ok, headers: [.contentType: "application/octet-stream"], body: body)
-    }
-
-    func addPackage(_ request: Request, _ ctx: BasicRequestContext) async throws -> AdminJSON.Package {
-        let rawName = try ctx.parameters.require("name")
-        let rawVersion = try ctx.parameters.require("version")
-        let name = rawName.removingPercentEncoding ?? rawName
-        let version = rawVersion.removingPercentEncoding ?? rawVersion
-        let temporary = context.blobs.temporaryURL()
-        guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
-            throw AdminError(.internalServerError, "storage", "cannot create \(temporary.path)")
-        }
-        do {
-            let handle = try FileHandle(forWritingTo: temporary)
-            defer { try? handle.close() }
-            for try await buffer in request.body {
-                try handle.write(contentsOf: buffer.readableBytesView)
-            }
-        } catch {
-            try? FileManager.default.removeItem(at: temporary)
-            throw AdminError(.internalServerError, "storage", "could not store the upload: \(error)")
-        }
-        let record = try await context.catalog.add(name: name, version: version, file: temporary)
-        context.logger.info("package added", metadata: ["package": "\(name)@\(version)", "size": "\(record.size)"])
-        return record.json
-    }
-
-    func assign(_ request: Request, _ ctx: BasicRequestContext) async throws -> AdminJSON.Assignment {
-        let body = try await request.decode(as: AdminJSON.AssignRequest.self, context: ctx)
-        guard (body.device != nil) != (body.all ?? false) else {
-            throw AdminError(.badRequest, "invalid", "assign to exactly one of a device or all")
-        }
-        let package = try await context.catalog.package(name: body.package, version: body.version)
-        let assignment = try await context.catalog.assign(package: package, deviceID: body.device)
-        return AdminJSON.Assignment(
-            id: assignment.id?.uuidString.lowercased() ?? "", package: package.name, version: package.version,
-            device: body.device, created_at: AdminJSON.time(assignment.createdAt) ?? ""
-        )
     }
 
     func collect(_ request: Request, _ ctx: BasicRequestContext) async throws -> AdminJSON.CollectionOrder {

@@ -61,6 +61,18 @@ enum AdminJSON {
         var sha256: String
         var size: Int64
         var created_at: String
+        var kind: String
+        var target: String?
+        var script: String?
+        var check: String?
+        var timeout_s: Int?
+        var region: String?
+        var rule: String?
+        var supersedes: [String]
+        var deb_package: String?
+        var deb_version: String?
+        /// Base64 Ed25519 signature of the manifest.
+        var signature: String?
     }
 
     struct Assignment: ResponseCodable {
@@ -68,6 +80,8 @@ enum AdminJSON {
         var package: String
         var version: String
         var device: String?
+        var label: String?
+        var scope: String
         var created_at: String
     }
 
@@ -105,6 +119,8 @@ enum AdminJSON {
         var package: String
         var version: String?
         var device: String?
+        /// `KEY=VALUE`: every device carrying the label.
+        var label: String?
         var all: Bool?
     }
 
@@ -138,7 +154,10 @@ extension PackageRecord {
     var json: AdminJSON.Package {
         AdminJSON.Package(
             id: id?.uuidString.lowercased() ?? "", name: name, version: version,
-            sha256: sha256, size: size, created_at: AdminJSON.time(createdAt) ?? ""
+            sha256: sha256, size: size, created_at: AdminJSON.time(createdAt) ?? "",
+            kind: kind ?? "files", target: target, script: script, check: check, timeout_s: timeoutSeconds,
+            region: regionSummary, rule: rule, supersedes: supersededNames, deb_package: debPackage, deb_version: debVersion,
+            signature: signature?.base64EncodedString()
         )
     }
 }

@@ -34,6 +34,9 @@ public struct ServerConfiguration: Sendable {
     /// Wait before answering a discovery broadcast, so a server without delay is the one
     /// agents pick (set it on a backup server).
     public var discoveryDelay: Duration
+    /// Serve the admin API over TLS with the server's certificate (for administrators on
+    /// other hosts; clients trust the CA whose SHA-256 `/v1/health` reports).
+    public var adminTLS = false
 
     /// Defaults: `./piggyback-data`, agents on 0.0.0.0:7443, admin on 127.0.0.1:7080, SQLite,
     /// discovery on UDP 7447.

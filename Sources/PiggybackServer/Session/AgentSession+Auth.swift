@@ -63,6 +63,7 @@ extension AgentSession {
         result.inventoryVersion = UInt64(max(0, record.inventoryVersion))
         result.chunkSize = UInt32(context.configuration.chunkSize)
         result.window = UInt32(context.configuration.window)
+        result.packageSigningKey = context.catalog.signer.publicKey
         return Outcome(replies: [.authResult(result)])
     }
 

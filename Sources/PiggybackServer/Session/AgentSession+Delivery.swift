@@ -1,27 +1,70 @@
+import FluentKit
 import Foundation
 import PiggybackProtocol
 
 extension AgentSession {
-    /// The first 1030: the packages this terminal needs.
+    /// The first 1030: the packages this terminal needs, each with its signed manifest.
     mutating func offer() async throws -> WireDelivery {
         guard let deviceID else { throw TelexError(.outOfSequence, "no authenticated device", code: 30) }
+        offered = true
+        let terminal = Catalog.Terminal(
+            deviceID: deviceID,
+            labels: try await context.requests.labels(deviceID: deviceID),
+            inventory: InventoryStore.queryable(try await context.inventory.current(deviceID: deviceID)),
+            position: sessionPosition.map { ($0.lat, $0.lon, $0.accuracyM) }
+        )
         var offer = WireOffer()
-        for package in try await context.catalog.pending(for: deviceID) {
+        for choice in try await context.catalog.choose(for: terminal) {
+            let package = choice.package
             let packageID = try package.requireID()
+            let signed = try await context.catalog.signedManifest(package)
             var item = WireOfferItem()
             item.itemID = packageID.uuidString.lowercased()
             item.name = package.name
             item.version = package.version
             item.size = UInt64(package.size)
             item.sha256 = Data(Hex.decode(package.sha256) ?? [])
-            item.reason = "assigned"
+            item.reason = choice.reason
+            item.manifest = signed.manifest
+            item.signature = signed.signature
             offer.items.append(item)
             downloads.add(.init(itemID: item.itemID, packageID: packageID, size: item.size, blob: context.blobs.url(sha256: package.sha256)))
-            try await context.catalog.record(deviceID: deviceID, packageID: packageID, state: .offered)
+            try await context.catalog.record(deviceID: deviceID, packageID: packageID, state: .offered, reason: choice.reason)
         }
         var delivery = WireDelivery()
         delivery.offer = offer
         return delivery
+    }
+
+    /// Results of installations the terminal reports with its 30.
+    func store(installs: [WireInstallReport]) async throws {
+        guard let deviceID else { return }
+        for report in installs.prefix(1000) {
+            let package: PackageRecord?
+            if let id = UUID(uuidString: report.itemID) {
+                package = try await PackageRecord.find(id, on: context.store.db)
+            } else {
+                package = try await PackageRecord.query(on: context.store.db)
+                    .filter(\.$name == report.name).filter(\.$version == report.version).first()
+            }
+            guard let package, let packageID = package.id else {
+                logger.notice("install report for a package no longer in the catalogue", metadata: ["package": "\(report.name)@\(report.version)"])
+                continue
+            }
+            let state: DeliveryRecord.State
+            var final = false
+            switch report.state {
+            case "installed": state = .installed
+            case "removed": state = .removed
+            case "rolled_back": state = .rolledBack; final = true
+            case "failed": state = .failed; final = true
+            default: state = .failed
+            }
+            var detail = report.detail
+            if report.exitCode != 0 { detail = "exit \(report.exitCode): \(detail)" }
+            try await context.catalog.record(deviceID: deviceID, packageID: packageID, state: state, bytes: package.size, detail: detail, final: final)
+            logger.info("install reported", metadata: ["package": "\(package.name)@\(package.version)", "state": "\(report.state)"])
+        }
     }
 
     /// 70: acknowledgements and results; answers with the chunks the window allows.
@@ -43,7 +86,7 @@ extension AgentSession {
             switch progress.state {
             case .verified:
                 item.finished = true
-                try await context.catalog.record(deviceID: deviceID, packageID: item.packageID, state: .delivered, bytes: Int64(item.size))
+                try await context.catalog.record(deviceID: deviceID, packageID: item.packageID, state: .downloaded, bytes: Int64(item.size), detail: progress.detail)
             case .deferred:
                 item.finished = true
                 try await context.catalog.record(deviceID: deviceID, packageID: item.packageID, state: .deferred, detail: progress.detail)

@@ -28,6 +28,12 @@ struct AgentSession: Sendable {
     var dueOrders: [UUID: CollectionOrderRecord] = [:]
     var upload: UploadState?
     var inventoryReceived = false
+    /// The position this session reported (60), for regional packages.
+    var sessionPosition: WirePosition?
+    /// 1060 sent; the offer follows the 60 that answers it.
+    var positionAsked = false
+    /// The first 1030 went out.
+    var offered = false
 
     init(context: ServerContext, remoteAddress: String) {
         self.context = context
@@ -68,13 +74,20 @@ struct AgentSession: Sendable {
             return try await authenticate(auth)
         case .position(let position):
             try await store(position: position)
-            return Outcome()
+            if !position.unknown { sessionPosition = position }
+            guard positionAsked, !offered else { return Outcome() }
+            return Outcome(replies: [.delivery(try await offer())])
         case .inventory(let inventory):
             guard !inventoryReceived else {
                 throw TelexError(.outOfSequence, "a session carries one inventory (30)", code: 30)
             }
             inventoryReceived = true
             try await store(inventory: inventory)
+            try await store(installs: inventory.installs)
+            if sessionPosition == nil, try await context.catalog.hasRegionalPackages() {
+                positionAsked = true
+                return Outcome(replies: [.positionRequest(WirePositionRequest())])
+            }
             return Outcome(replies: [.delivery(try await offer())])
         case .deliveryStatus(let status):
             return Outcome(replies: try await progress(status))

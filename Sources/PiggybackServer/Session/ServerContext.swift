@@ -19,12 +19,15 @@ struct ServerContext: Sendable {
     /// Agent endpoints, set once the listener is bound (the port may be chosen at bind time).
     let endpoints: EndpointBox
 
-    init(configuration: ServerConfiguration, serverID: String, store: ServerStore, blobs: BlobStore, authority: CertificateAuthority, logger: Logger) {
+    init(
+        configuration: ServerConfiguration, serverID: String, store: ServerStore, blobs: BlobStore, signer: PackageSigner,
+        authority: CertificateAuthority, logger: Logger
+    ) {
         self.configuration = configuration
         self.serverID = serverID
         self.store = store
         self.blobs = blobs
-        self.catalog = Catalog(store: store, blobs: blobs)
+        self.catalog = Catalog(store: store, blobs: blobs, signer: signer, serverID: serverID)
         self.collections = Collections(store: store, blobs: blobs)
         self.enrollment = Enrollment(store: store)
         self.inventory = InventoryStore(store: store)

@@ -44,6 +44,7 @@ public final class ServerStore: Sendable {
         migrations.add(CreateInventoryTables())
         migrations.add(CreateLabelTables())
         migrations.add(CreateHistoryIndex())
+        migrations.add(CreateDeliveryColumns())
         let migrator = Migrator(databases: databases, migrations: migrations, logger: logger, on: eventLoop, migrationLogLevel: .debug)
         do {
             try await migrator.setupIfNeeded().get()

@@ -28,6 +28,9 @@ struct ServerOptions: ParsableArguments {
     @Option(name: .long, help: "Milliseconds to wait before answering a discovery broadcast, so a server without delay wins (for a backup server).")
     var discoveryDelay: Int = 0
 
+    @Flag(name: .long, help: "Serve the admin API over TLS (HTTPS) with the server's certificate.")
+    var adminTLS = false
+
     @Option(name: .long, help: "Bytes of file data per chunk.")
     var chunkSize: Int = 256 * 1024
 
@@ -62,7 +65,7 @@ struct ServerOptions: ParsableArguments {
     func makeConfiguration() throws -> ServerConfiguration {
         let (host, port) = try Self.hostPort(listen, flag: "--listen")
         let (adminHost, adminPort) = try Self.hostPort(adminListen, flag: "--admin-listen")
-        return ServerConfiguration(
+        var configuration = ServerConfiguration(
             dataDirectory: URL(fileURLWithPath: data),
             listenHost: host, listenPort: port,
             adminHost: adminHost, adminPort: adminPort,
@@ -72,5 +75,7 @@ struct ServerOptions: ParsableArguments {
             discoveryPort: discoveryPort,
             discoveryDelay: .milliseconds(discoveryDelay)
         )
+        configuration.adminTLS = adminTLS
+        return configuration
     }
 }
