@@ -34,10 +34,11 @@ final class ConnectivityWatcher: Sendable {
                 pthread_sigmask(SIG_BLOCK, &all, nil)
                 let events: NetlinkRouteSocket, dumps: NetlinkRouteSocket
                 do throws(MonitorError) {
-                    if let namespace { try NetworkNamespace.enter(namespace) }
-                    // Subscribe before the first dump so that no change falls in between.
-                    events = try NetlinkRouteSocket(groups: Netlink.routeGroups)
-                    dumps = try NetlinkRouteSocket(receiveTimeout: .seconds(5))
+                    // Subscribe before the first dump so that no change falls in between. The
+                    // sockets keep the namespace; the thread returns to its own.
+                    (events, dumps) = try NetworkNamespace.within(namespace) { () throws(MonitorError) in
+                        (try NetlinkRouteSocket(groups: Netlink.routeGroups), try NetlinkRouteSocket(receiveTimeout: .seconds(5)))
+                    }
                 } catch {
                     wake.close()
                     continuation.finish()

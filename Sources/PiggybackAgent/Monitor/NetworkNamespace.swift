@@ -31,8 +31,33 @@ enum NetworkNamespace {
         }
     }
 
+    /// Runs `body` inside the namespace at `path` (nil: where the thread is), then moves the
+    /// thread back to where it was.
+    ///
+    /// Why back: threads a thread creates inherit its namespace, and libdispatch creates its
+    /// worker threads from whichever thread asks for work (resuming a continuation, yielding
+    /// to a stream). A thread left in a namespace would plant pool threads there, and every
+    /// socket later opened on them (an HTTP client, a session) would land in the wrong
+    /// network. Descriptors opened inside keep their namespace after the switch back.
+    static func within<T>(_ path: String?, _ body: () throws(MonitorError) -> T) throws(MonitorError) -> T {
+        guard let path else { return try body() }
+        let original = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)
+        guard original >= 0 else {
+            throw .system(.namespace, "cannot open this thread's network namespace", errno: errno, hint: "the monitor needs /proc mounted")
+        }
+        defer { close(original) }
+        try enter(path)
+        let result: Result<T, MonitorError> = Result { () throws(MonitorError) -> T in try body() }
+        let setns = unsafeBitCast(dlsym(nil, "setns"), to: SetNamespace.self)
+        guard setns(original, cloneNewNet) == 0 else {
+            // Do not let this thread go on (and spawn threads) in the wrong namespace.
+            fatalError("cannot return to the original network namespace (errno \(errno)); the process cannot continue safely")
+        }
+        return try result.get()
+    }
+
     /// Runs `body` on a new thread that has joined `path` (or on a new thread as it is, for
-    /// nil), and returns its result. The thread ends with `body`.
+    /// nil), and returns its result. The thread ends with `body`, back in its own namespace.
     static func perform<T: Sendable>(
         in path: String?, name: String = "pb-netns",
         _ body: @escaping @Sendable () throws(MonitorError) -> T
@@ -41,8 +66,7 @@ enum NetworkNamespace {
             let thread = Thread {
                 Thread.current.name = name
                 continuation.resume(returning: Result { () throws(MonitorError) -> T in
-                    if let path { try enter(path) }
-                    return try body()
+                    try within(path, body)
                 })
             }
             thread.start()
