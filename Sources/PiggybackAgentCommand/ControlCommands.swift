@@ -47,8 +47,13 @@ struct StatusCommand: AsyncParsableCommand {
 
 enum ControlCommands {
     static func send(_ command: ControlServer.Command, data: String) async throws -> String {
+        try await send(.command(command), data: data)
+    }
+
+    /// Sends a request to the daemon of `data`; no daemon: a message on stderr, exit code 4.
+    static func send(_ request: ControlServer.Request, data: String) async throws -> String {
         do {
-            return try await ControlClient.send(command, path: AgentDaemon.controlPath(dataDirectory: URL(fileURLWithPath: data)))
+            return try await ControlClient.send(request, path: AgentDaemon.controlPath(dataDirectory: URL(fileURLWithPath: data)))
         } catch let error as AgentError {
             FileHandle.standardError.write(Data("piggyback agent: \(error.message)\n".utf8))
             throw ExitCode(4)

@@ -4,23 +4,56 @@ import NIOCore
 import NIOPosix
 
 /// The daemon's control socket (`DATA/control.sock`, mode 0600): one request line per
-/// connection — `trigger` asks for a session now, `status` returns the status as JSON —
-/// and one answer, then close. Only the agent's own user (or root) can connect.
+/// connection — `trigger` asks for a session now, `status` returns the status as JSON,
+/// `consent` shows the open question about offered downloads and `consent accept|defer [ID]`
+/// answers it — and one answer, then close. Only the agent's own user (or root) can connect.
 public struct ControlServer: Sendable {
-    /// The commands a client may send.
+    /// The commands the daemon answers itself.
     public enum Command: String, Sendable {
         case trigger
         case status
     }
 
+    /// One parsed request line.
+    public enum Request: Sendable, Equatable {
+        /// A command for the daemon's handler.
+        case command(Command)
+        /// A consent request, answered by the ``ConsentBroker``.
+        case consent(ConsentRequest)
+
+        /// Parses a request line (without its newline); nil when it is none of the above.
+        public init?(line: String) {
+            let words = line.split(whereSeparator: \.isWhitespace)
+            guard let verb = words.first else { return nil }
+            if words.count == 1, let command = Command(rawValue: String(verb)) {
+                self = .command(command)
+            } else if verb == "consent", let request = ConsentRequest(arguments: Array(words.dropFirst())) {
+                self = .consent(request)
+            } else {
+                return nil
+            }
+        }
+
+        /// The request line, without its newline.
+        public var line: String {
+            switch self {
+            case .command(let command): command.rawValue
+            case .consent(let request): (["consent"] + request.arguments).joined(separator: " ")
+            }
+        }
+    }
+
     let path: String
     let logger: Logger
+    let consent: ConsentBroker?
     let handle: @Sendable (Command) async -> String
 
-    /// Serves on `path`; `handle` answers each command.
-    public init(path: String, logger: Logger, handle: @escaping @Sendable (Command) async -> String) {
+    /// Serves on `path`; `handle` answers each command, `consent` (when given) the consent
+    /// requests — without it they answer that this daemon asks no questions.
+    public init(path: String, logger: Logger, consent: ConsentBroker? = nil, handle: @escaping @Sendable (Command) async -> String) {
         self.path = path
         self.logger = logger
+        self.consent = consent
         self.handle = handle
     }
 
@@ -68,10 +101,17 @@ public struct ControlServer: Sendable {
                 }
                 let text = String(decoding: line.prefix { $0 != 0x0A }, as: UTF8.self).trimmingCharacters(in: .whitespaces)
                 let answer: String
-                if let command = Command(rawValue: text) {
+                switch Request(line: text) {
+                case .command(let command):
                     answer = await handle(command)
-                } else {
-                    answer = "error: unknown command \"\(text.prefix(40))\"; use trigger or status"
+                case .consent(let request):
+                    if let consent {
+                        answer = await consent.controlAnswer(to: request)
+                    } else {
+                        answer = "error: this agent daemon asks no questions about downloads (its consent policy is not ask)"
+                    }
+                case nil:
+                    answer = "error: unknown command \"\(text.prefix(40))\"; use trigger, status, consent, consent accept [ID] or consent defer [ID]"
                 }
                 try await outbound.write(ByteBuffer(string: answer + "\n"))
             }
@@ -81,9 +121,15 @@ public struct ControlServer: Sendable {
     }
 }
 
-/// Sends one command to a running daemon's control socket and returns its answer.
+/// Sends one request to a running daemon's control socket and returns its answer.
 public enum ControlClient {
+    /// Sends a command (`trigger`, `status`).
     public static func send(_ command: ControlServer.Command, path: String) async throws -> String {
+        try await send(.command(command), path: path)
+    }
+
+    /// Sends any request; throws ``AgentError`` (`.unreachable`) when no daemon answers.
+    public static func send(_ request: ControlServer.Request, path: String) async throws -> String {
         guard FileManager.default.fileExists(atPath: path) else {
             throw AgentError(.unreachable, "no agent daemon is running here (no \(path)); start `piggyback agent --data DIR`")
         }
@@ -99,7 +145,7 @@ public enum ControlClient {
             throw AgentError(.unreachable, "cannot reach the agent daemon at \(path): \(error) (is it running, and are you its user or root?)")
         }
         return try await channel.executeThenClose { inbound, outbound in
-            try await outbound.write(ByteBuffer(string: command.rawValue + "\n"))
+            try await outbound.write(ByteBuffer(string: request.line + "\n"))
             var answer: [UInt8] = []
             for try await buffer in inbound {
                 answer += buffer.readableBytesView
