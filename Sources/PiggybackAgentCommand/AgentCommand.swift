@@ -13,8 +13,11 @@ public struct AgentCommand: AsyncParsableCommand {
         subcommands: [InventoryCommand.self, StatusCommand.self, TriggerCommand.self, ConsentCommand.self, InstallServiceCommand.self]
     )
 
-    @Option(name: .long, help: "Agent data directory (identity, pinned CA, registry, packages).")
-    var data: String = "piggyback-agent"
+    @Option(name: .long, help: "Agent data directory (identity, pinned CA, registry, packages; default ./piggyback-agent). Also read by the subcommands: `agent --data DIR status`.")
+    var data: String?
+
+    /// The data directory in use.
+    var dataPath: String { data ?? "piggyback-agent" }
 
     @Option(name: .long, help: "Enrollment token from `piggyback admin enroll-token`.")
     var enroll: String?
@@ -87,7 +90,7 @@ public struct AgentCommand: AsyncParsableCommand {
     }
 
     func makeConfiguration() throws -> AgentConfiguration {
-        let directory = URL(fileURLWithPath: data)
+        let directory = URL(fileURLWithPath: dataPath)
         var configuration = AgentConfiguration(
             dataDirectory: directory,
             servers: server,
@@ -130,7 +133,9 @@ public struct AgentCommand: AsyncParsableCommand {
     public func run() async throws {
         let logger = CommandLogging.logger(label: "piggyback.agent", level: logLevel)
         let sink: (@Sendable (String) -> Void)? = trace ? Self.printLine : nil
-        let configuration = try makeConfiguration()
+        var configuration = try makeConfiguration()
+        // The resident daemon has no terminal to ask on; `agent consent` answers instead.
+        if !once { configuration.consentPrompt.interactiveTerminal = false }
         // Resident: the position sources run as a service; one-shot: read once per session.
         let positions = once ? nil : try PositionProvider(configuration: configuration.effectivePositioning, logger: logger)
         // The daemon keeps the open consent question for `piggyback agent consent`.

@@ -16,7 +16,7 @@ struct ConsentCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "Agent data directory (where the daemon's control.sock is).") var data: String = "piggyback-agent"
+    @ParentCommand var agent: AgentCommand
     @Flag(help: "Print the question as JSON ({\"pending\":null} when none).") var json = false
     @Flag(help: "Download the offered items now.") var accept = false
     @Flag(name: .customLong("defer"), help: "Not now: the server keeps the items for the next connection.") var later = false
@@ -33,12 +33,12 @@ struct ConsentCommand: AsyncParsableCommand {
 
     func run() async throws {
         if accept || later {
-            let answer = try await ControlCommands.send(.consent(.answer(accept ? .accept : .defer, id: id)), data: data)
+            let answer = try await ControlCommands.send(.consent(.answer(accept ? .accept : .defer, id: id)), data: agent.dataPath)
             guard answer.hasPrefix("ok") else { try fail(answer) }
             print(answer)
             return
         }
-        let answer = try await ControlCommands.send(.consent(.show), data: data)
+        let answer = try await ControlCommands.send(.consent(.show), data: agent.dataPath)
         if answer.hasPrefix("error") { try fail(answer) }
         guard let status = try? ConsentStatus.decode(answer) else { try fail("error: the daemon answered something unexpected: \(answer.prefix(200))") }
         if json { print(answer) }
@@ -59,8 +59,8 @@ struct ConsentCommand: AsyncParsableCommand {
             let size = ConsentText.size(item.size)
             lines.append("  \(label)\(String(repeating: " ", count: nameWidth - label.count))  \(String(repeating: " ", count: max(0, 10 - size.count)))\(size)  \(item.reason)")
         }
-        let dataOption = data == "piggyback-agent" ? "" : " --data \(data)"
-        lines.append("Answer: piggyback agent consent\(dataOption) --accept --id \(question.id)   (or --defer)")
+        let dataOption = agent.data.map { " --data \($0)" } ?? ""
+        lines.append("Answer: piggyback agent\(dataOption) consent --accept --id \(question.id)   (or --defer)")
         return lines.joined(separator: "\n")
     }
 

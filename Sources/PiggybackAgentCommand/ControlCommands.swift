@@ -5,10 +5,10 @@ import PiggybackAgent
 /// `piggyback agent trigger`: ask the running daemon for a session now.
 struct TriggerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "trigger", abstract: "Ask the running agent daemon for a session now.")
-    @Option(help: "Agent data directory (where the daemon's control.sock is).") var data: String = "piggyback-agent"
+    @ParentCommand var agent: AgentCommand
 
     func run() async throws {
-        let answer = try await ControlCommands.send(.trigger, data: data)
+        let answer = try await ControlCommands.send(.trigger, data: agent.dataPath)
         print(answer)
         if answer.hasPrefix("error") { throw ExitCode(1) }
     }
@@ -17,11 +17,11 @@ struct TriggerCommand: AsyncParsableCommand {
 /// `piggyback agent status`: the daemon's monitor state, last trigger and last session.
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "status", abstract: "Show the running agent daemon's state.")
-    @Option(help: "Agent data directory (where the daemon's control.sock is).") var data: String = "piggyback-agent"
+    @ParentCommand var agent: AgentCommand
     @Flag(help: "Print the status as JSON.") var json = false
 
     func run() async throws {
-        let answer = try await ControlCommands.send(.status, data: data)
+        let answer = try await ControlCommands.send(.status, data: agent.dataPath)
         if json { return print(answer) }
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601

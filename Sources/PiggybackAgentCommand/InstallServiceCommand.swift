@@ -9,8 +9,9 @@ struct InstallServiceCommand: AsyncParsableCommand {
         abstract: "Install and enable the systemd unit that keeps the agent resident from boot."
     )
 
-    @Option(help: "Agent data directory the service uses (the unit's StateDirectory).")
-    var data: String = "/var/lib/piggyback-agent"
+    /// `--data` is the parent's (`agent --data DIR install-service`); default /var/lib/piggyback-agent, the unit's StateDirectory.
+    @ParentCommand var agent: AgentCommand
+    var data: String { agent.data ?? "/var/lib/piggyback-agent" }
 
     @Option(help: "Where to write the unit.")
     var unitDirectory: String = "/etc/systemd/system"

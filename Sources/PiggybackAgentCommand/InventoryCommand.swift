@@ -16,8 +16,8 @@ struct InventoryCommand: AsyncParsableCommand {
     @Option(help: "Read the inventory from this root instead of / (a mounted image, a fixture).")
     var root: String = "/"
 
-    @Option(help: "Agent data directory, for --record and --changes.")
-    var data: String = "piggyback-agent"
+    /// `--data` is the parent's (`agent --data DIR inventory`), for --record and --changes.
+    @ParentCommand var agent: AgentCommand
 
     @Flag(help: "Also record this collection in the agent's registry (as the resident timer does).")
     var record = false
@@ -27,7 +27,7 @@ struct InventoryCommand: AsyncParsableCommand {
 
     func run() async throws {
         let agent = Agent(
-            configuration: AgentConfiguration(dataDirectory: URL(fileURLWithPath: data), inventoryRoot: URL(fileURLWithPath: root)),
+            configuration: AgentConfiguration(dataDirectory: URL(fileURLWithPath: agent.dataPath), inventoryRoot: URL(fileURLWithPath: root)),
             logger: CommandLogging.logger(label: "piggyback.agent", level: "warning"))
         if changes {
             for change in try await agent.localInventoryChanges(limit: 1000) {

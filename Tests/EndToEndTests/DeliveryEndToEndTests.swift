@@ -218,4 +218,44 @@ import Testing
         #expect(installed == content)
         try await server.stop()
     }
+
+    @Test func askConsentIsAnsweredOnTheControlSocket() async throws {
+        let server = try await TestServer.start()
+        let broker = ConsentBroker()
+        let agent = TestAgent(consent: .ask, consentBroker: broker) { configuration in
+            configuration.consentPrompt.detectDesktop = false
+            configuration.consentPrompt.interactiveTerminal = false
+            configuration.consentPrompt.timeout = .seconds(30)
+        }
+        defer { agent.remove() }
+        let id = try agent.enroll(try await server.enrollToken())
+        _ = try await agent.run()
+        let socket = agent.directory.appendingPathComponent("control.sock").path
+        let control = Task { try await ControlServer(path: socket, logger: .init(label: "test.control"), consent: broker) { _ in "" }.run() }
+        defer { control.cancel() }
+        _ = try await server.adminJSON("PUT", "/v1/packages/tool/1?kind=files", body: try Self.tarball(["x": "1"]))
+        _ = try await server.adminJSON("POST", "/v1/assignments", json: ["package": "tool", "device": id])
+
+        /// Waits for the question, checks it names the package, answers it over the socket.
+        func answer(_ answer: ConsentAnswer) -> Task<String, any Error> {
+            Task {
+                for _ in 0..<500 where await broker.pending() == nil { try await Task.sleep(for: .milliseconds(20)) }
+                let question = try await ControlClient.send(.consent(.show), path: socket)
+                #expect(question.contains("\"name\" : \"tool\"") || question.contains("\"name\":\"tool\""), "\(question)")
+                return try await ControlClient.send(.consent(.answer(answer, id: nil)), path: socket)
+            }
+        }
+        let no = answer(.defer)
+        let later = try await agent.run()
+        #expect(try await no.value.hasPrefix("ok"))
+        #expect(later.deferred == ["tool@1"] && later.downloadedBytes == 0)
+        #expect(agent.lines.all.contains { $0.contains("consent: defer via control socket") })
+
+        let yes = answer(.accept)
+        let now = try await agent.run()
+        #expect(try await yes.value.hasPrefix("ok"))
+        #expect(now.delivered == ["tool@1"])
+        #expect(now.installed == ["tool@1: installed"])
+        try await server.stop()
+    }
 }

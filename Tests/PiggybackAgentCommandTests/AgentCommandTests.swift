@@ -49,11 +49,27 @@ import Testing
     @Test func installServiceWritesTheUnit() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pb-unit-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
-        var command = try InstallServiceCommand.parse(["--unit-directory", directory.path, "--no-enable", "--data", "/srv/pb"])
+        let parsed = try AgentCommand.parseAsRoot(["--data", "/srv/pb", "install-service", "--unit-directory", directory.path, "--no-enable"])
+        var command = try #require(parsed as? InstallServiceCommand)
         try await command.run()
         let unit = try String(contentsOf: directory.appendingPathComponent("piggyback-agent.service"), encoding: .utf8)
         #expect(unit.contains("--data /srv/pb"))
         #expect(unit.contains("Restart=on-failure"))
+    }
+
+    /// `--data` belongs to `agent` and reaches its subcommands, before or after their name
+    /// (a subcommand's own `--data` used to be swallowed by the parent: swift-argument-parser #169).
+    @Test func subcommandsUseTheAgentDataDirectory() throws {
+        for arguments in [["--data", "/srv/pb", "status"], ["status", "--data", "/srv/pb"]] {
+            let status = try #require(try AgentCommand.parseAsRoot(arguments) as? StatusCommand)
+            #expect(status.agent.dataPath == "/srv/pb")
+        }
+        let consent = try #require(try AgentCommand.parseAsRoot(["consent", "--data", "/srv/pb", "--accept"]) as? ConsentCommand)
+        #expect(consent.agent.dataPath == "/srv/pb")
+        let inventory = try #require(try AgentCommand.parseAsRoot(["--data", "/srv/pb", "inventory", "--changes"]) as? InventoryCommand)
+        #expect(inventory.agent.dataPath == "/srv/pb")
+        let service = try #require(try AgentCommand.parseAsRoot(["install-service"]) as? InstallServiceCommand)
+        #expect(service.data == "/var/lib/piggyback-agent")
     }
 
     @Test func daemonOptions() throws {

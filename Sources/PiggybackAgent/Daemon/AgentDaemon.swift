@@ -40,7 +40,9 @@ public struct AgentDaemon: Service {
     func runUntilShutdown() async throws {
         try await cancelWhenGracefulShutdown {
             try await withThrowingDiscardingTaskGroup { group in
-                let control = ControlServer(path: Self.controlPath(dataDirectory: agent.configuration.dataDirectory), logger: logger) { command in
+                let control = ControlServer(
+                    path: Self.controlPath(dataDirectory: agent.configuration.dataDirectory), logger: logger, consent: agent.consent
+                ) { command in
                     await answer(command)
                 }
                 group.addTask { try await control.run() }
