@@ -44,17 +44,9 @@ extension Agent {
         return lines
     }
 
-    /// The installer's plan from a verified manifest; an empty files target means the
-    /// terminal's own data area, and a zero timeout the installer's default.
+    /// The installer's plan for a verified manifest.
     func plan(for manifest: WirePackageManifest) -> InstallPlan {
-        let kind = PackageKind(rawValue: manifest.kind) ?? .files
-        var target = manifest.target
-        if target.isEmpty, kind == .files {
-            target = configuration.dataDirectory.appendingPathComponent("files").appendingPathComponent(DownloadStore.safe(manifest.name)).path
-        }
-        var plan = InstallPlan(name: manifest.name, version: manifest.version, kind: kind, target: target, script: manifest.script, check: manifest.check)
-        if manifest.timeoutS > 0 { plan.timeout = .seconds(Int(manifest.timeoutS)) }
-        return plan
+        InstallPlan(manifest: manifest, dataDirectory: configuration.dataDirectory)
     }
 
     /// Removes the packages a newly installed one supersedes (regional data replaced, not accumulated).

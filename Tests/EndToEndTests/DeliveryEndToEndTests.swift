@@ -258,4 +258,33 @@ import Testing
         #expect(now.installed == ["tool@1: installed"])
         try await server.stop()
     }
+
+    @Test func aReinstalledAgentDoesNotFetchWhatIsAlreadyInPlace() async throws {
+        let server = try await TestServer.start()
+        let token = try await server.enrollToken(uses: 2)
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("pb-opt-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        let roots: (inout AgentConfiguration) -> Void = { $0.installer.allowedTargetRoots = [root.path] }
+        let before = TestAgent(configure: roots)
+        _ = try before.enroll(token)
+        _ = try await before.run()
+        let target = Self.escaped(root.appendingPathComponent("maps").path)
+        _ = try await server.adminJSON("PUT", "/v1/packages/maps/1?kind=files&target=\(target)", body: try Self.tarball(["data.txt": "v1"]))
+        _ = try await server.adminJSON("POST", "/v1/assignments", json: ["package": "maps", "all": true])
+        #expect(try await before.run().installed == ["maps@1: installed"])
+
+        // The agent is reinstalled: a new data directory and identity; /opt-like content stays.
+        before.remove()
+        let after = TestAgent(configure: roots)
+        defer { after.remove() }
+        let id = try after.enroll(token)
+        let first = try await after.run()
+        #expect(first.offered == ["maps@1"])
+        #expect(first.delivered == ["maps@1"] && first.downloadedBytes == 0)
+        _ = try await after.run()
+        #expect(try await deliveries(server, device: id) == ["maps@1": "installed"])
+        #expect(try String(contentsOf: root.appendingPathComponent("maps/data.txt"), encoding: .utf8) == "v1")
+        try await server.stop()
+    }
 }

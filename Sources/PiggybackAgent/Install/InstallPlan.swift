@@ -21,6 +21,9 @@ public struct InstallPlan: Sendable, Equatable {
     public var check: String
     /// Limit for the script, the check and dpkg; the whole process group is killed at the limit.
     public var timeout: Duration
+    /// The artifact's SHA-256 (hex), recorded with a files install so a reinstalled agent
+    /// can tell the package is already in place.
+    public var sha256 = ""
 
     /// Creates a plan; a target, script and check are optional, the timeout defaults to 10 minutes.
     public init(

@@ -64,7 +64,7 @@ extension PackageInstaller {
             return rollBack(target, to: previous, dropping: name, because: checkFailure)
         }
 
-        target.setOwner(plan.name)
+        target.setOwner(plan.name, version: plan.version, sha256: plan.sha256)
         let pruned = target.prune(keep: configuration.keepVersions, current: name)
         var detail = "installed \(summary.files) files (\(summary.bytes) bytes) at \(target.path) -> \(target.versionsDirectory)/\(name)"
         if previous != .nothing { detail += "; previous version kept for rollback" }

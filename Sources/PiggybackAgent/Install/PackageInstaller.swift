@@ -67,6 +67,19 @@ public struct PackageInstaller: Sendable {
         }
     }
 
+    /// Whether a `files` package with exactly these bytes is what its target holds now
+    /// (the target is Piggyback's link and its marker names the package, version and digest).
+    /// Such a package needs no download, even when the agent was reinstalled and its
+    /// registry is new.
+    public func isInPlace(_ plan: InstallPlan) -> Bool {
+        guard plan.kind == .files, !plan.sha256.isEmpty,
+            let versioned = try? VersionedTarget.resolve(plan.target, allowedRoots: configuration.allowedTargetRoots),
+            case .managed? = try? versioned.current(),
+            let record = versioned.ownerRecord()
+        else { return false }
+        return record.name == plan.name && record.version == plan.version && record.sha256 == plan.sha256
+    }
+
     // MARK: - Shared helpers
 
     var extractionLimits: StagingWriter.Limits {

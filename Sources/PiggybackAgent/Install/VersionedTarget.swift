@@ -153,11 +153,21 @@ struct VersionedTarget {
 
     /// The package that last installed here, from the marker in the versions directory.
     func owner() -> String? {
-        (try? String(contentsOfFile: versionsDirectory + "/" + Self.ownerFile, encoding: .utf8))?
-            .trimmingCharacters(in: .whitespacesAndNewlines)
+        ownerRecord()?.name
     }
 
-    func setOwner(_ name: String) {
-        try? Data((name + "\n").utf8).write(to: URL(fileURLWithPath: versionsDirectory + "/" + Self.ownerFile), options: .atomic)
+    /// The marker's lines: package name, version, SHA-256 of the artifact (older markers hold the name only).
+    func ownerRecord() -> (name: String, version: String, sha256: String)? {
+        guard let text = try? String(contentsOfFile: versionsDirectory + "/" + Self.ownerFile, encoding: .utf8) else { return nil }
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        guard let name = lines.first, !name.isEmpty else { return nil }
+        return (name, lines.count > 1 ? lines[1] : "", lines.count > 2 ? lines[2] : "")
+    }
+
+    /// Records which package (and which bytes) the target now holds. It survives a reinstall
+    /// of the agent, so the terminal can tell the server it already has the package.
+    func setOwner(_ name: String, version: String = "", sha256: String = "") {
+        let text = [name, version, sha256].joined(separator: "\n") + "\n"
+        try? Data(text.utf8).write(to: URL(fileURLWithPath: versionsDirectory + "/" + Self.ownerFile), options: .atomic)
     }
 }

@@ -67,6 +67,7 @@ extension ManagementSession {
         let store = try DownloadStore(dataDirectory: configuration.dataDirectory)
         let held = try await registry.packages()
         let queued = Set(try await registry.installs().filter { ["downloaded", "installed"].contains($0.state) }.map(\.itemID))
+        let installer = PackageInstaller(configuration: configuration.installer, logger: logger)
         var active: [String: ActiveDownload] = [:]
         var status = WireDeliveryStatus()
         status.items = refused
@@ -80,6 +81,15 @@ extension ManagementSession {
                 if !queued.contains(item.itemID) {
                     try await registry.queueInstall(itemID: item.itemID, manifest: entry.manifest, artifact: copy.path)
                 }
+                continue
+            }
+            if installer.isInPlace(InstallPlan(manifest: entry.manifest, dataDirectory: configuration.dataDirectory)) {
+                // Already installed here (e.g. before the agent was reinstalled): nothing to fetch.
+                status.items.append(progress(item, .verified, item.size, "already installed on the terminal"))
+                report.delivered.append(label)
+                try await registry.recordInstall(.init(
+                    itemID: item.itemID, manifest: entry.manifest, artifact: "", state: "installed",
+                    detail: "already in place at its target; not downloaded again", exitCode: 0, updatedAt: Date()))
                 continue
             }
             var received = store.partialSize(sha256: sha, item: item.itemID)
