@@ -287,4 +287,56 @@ import Testing
         #expect(try String(contentsOf: root.appendingPathComponent("maps/data.txt"), encoding: .utf8) == "v1")
         try await server.stop()
     }
+
+    /// Root only (a small tmpfs); skipped elsewhere unless CI=true, where it must run.
+    static var canMount: Bool { getuid() == 0 || ProcessInfo.processInfo.environment["CI"] == "true" }
+
+    @Test(.enabled(if: canMount, "needs root to mount a small tmpfs"))
+    func aFullDiskFailsTheItemCleanlyAndTheNextSessionResumes() async throws {
+        let mountPoint = FileManager.default.temporaryDirectory.appendingPathComponent("pb-full-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: mountPoint, withIntermediateDirectories: true)
+        func mount(_ arguments: [String]) throws {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/mount")
+            process.arguments = arguments
+            try process.run()
+            process.waitUntilExit()
+            guard process.terminationStatus == 0 else { throw TestFailure("mount \(arguments) failed") }
+        }
+        try mount(["-t", "tmpfs", "-o", "size=3m", "tmpfs", mountPoint.path])
+        defer {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/umount")
+            process.arguments = [mountPoint.path]
+            try? process.run()
+            process.waitUntilExit()
+            try? FileManager.default.removeItem(at: mountPoint)
+        }
+        let server = try await TestServer.start()
+        let agent = TestAgent(directory: mountPoint.appendingPathComponent("agent"))
+        let id = try agent.enroll(try await server.enrollToken())
+        _ = try await agent.run()
+        var content = Data(count: 4 << 20)
+        content.withUnsafeMutableBytes { buffer in
+            for index in stride(from: 0, to: buffer.count, by: 8) { buffer.storeBytes(of: UInt64.random(in: 0...UInt64.max), toByteOffset: index, as: UInt64.self) }
+        }
+        _ = try await server.adminJSON("PUT", "/v1/packages/big/1?kind=script", body: Data("exit 0\n".utf8) + content)
+        _ = try await server.adminJSON("POST", "/v1/assignments", json: ["package": "big", "device": id])
+
+        let full = try await agent.run()
+        #expect(full.delivered.isEmpty)
+        #expect(full.failed.first?.hasPrefix("big@1") == true, "\(full.failed)")
+        let partial = try FileManager.default.contentsOfDirectory(at: agent.directory.appendingPathComponent("downloads"), includingPropertiesForKeys: nil)
+        let kept = try partial.first.map { UInt64(try $0.resourceValues(forKeys: [.fileSizeKey]).fileSize ?? 0) } ?? 0
+        #expect(kept > 0, "the partial stays for the next session")
+        let rows = try await server.adminJSON("GET", "/v1/deliveries?device=\(id)") as? [[String: Any]] ?? []
+        #expect(rows.first?["state"] as? String == "failed")
+        #expect((rows.first?["detail"] as? String)?.contains("storage") == true)
+
+        try mount(["-o", "remount,size=16m", mountPoint.path])
+        let resumed = try await agent.run()
+        #expect(resumed.delivered == ["big@1"])
+        #expect(UInt64(resumed.downloadedBytes) <= UInt64(content.count + 7) - kept + 64 * 1024)
+        try await server.stop()
+    }
 }
