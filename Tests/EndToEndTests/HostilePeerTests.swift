@@ -75,7 +75,7 @@ import Testing
 
     @Test(.timeLimit(.minutes(1))) func silentConnectionIsClosedAfterTheAuthenticationTimeout() async throws {
         // Long enough for an honest agent on a loaded debug build, short enough for a test.
-        let server = try await TestServer.start(authenticationTimeout: .seconds(3))
+        let server = try await TestServer.start(authenticationTimeout: .seconds(6))
         let started = ContinuousClock.now
         try await RawClient.session(server) { channel in
             _ = try await channel.hello()  // and then say nothing

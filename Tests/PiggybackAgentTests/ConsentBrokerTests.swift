@@ -30,7 +30,7 @@ import Testing
         let start = ContinuousClock.now
         #expect(await broker.ask(items, timeout: .milliseconds(200)) == nil)
         let elapsed = ContinuousClock.now - start
-        #expect(elapsed >= .milliseconds(200) && elapsed < .seconds(5))
+        #expect(elapsed >= .milliseconds(200) && elapsed < .seconds(30))
         #expect(await broker.pending() == nil)
     }
 

@@ -31,7 +31,7 @@ struct ConsentScratch {
     }
 
     /// Waits up to `seconds` for `name` to exist.
-    func waitFor(_ name: String, seconds: Double = 5) async throws -> String? {
+    func waitFor(_ name: String, seconds: Double = 30) async throws -> String? {
         for _ in 0..<Int(seconds * 50) {
             if let text = read(name) { return text }
             try await Task.sleep(for: .milliseconds(20))

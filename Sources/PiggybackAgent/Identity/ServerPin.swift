@@ -63,8 +63,8 @@ enum ServerPin {
         } catch {
             throw AgentError(.unreachable, "cannot reach \(endpoint.host):\(endpoint.port) to pin its CA: \(error)")
         }
-        // Wait for the handshake to settle, then close.
-        for _ in 0..<100 where found.withLock({ $0 }) == nil && channel.isActive {
+        // Wait for the handshake to settle (up to 10 s: a slow link or a loaded terminal), then close.
+        for _ in 0..<500 where found.withLock({ $0 }) == nil && channel.isActive {
             try? await Task.sleep(for: .milliseconds(20))
         }
         try? await channel.close()
