@@ -24,13 +24,13 @@ def free_port():
     s = socket.socket(); s.bind(("127.0.0.1", 0)); port = s.getsockname()[1]; s.close(); return port
 
 class Server:
-    def __init__(self, bin_dir, work):
+    def __init__(self, bin_dir, work, extra=()):
         self.data = os.path.join(work, "server")
         self.port, self.admin = free_port(), free_port()
         self.proc = subprocess.Popen([
             os.path.join(bin_dir, "piggyback"), "server", "--data", self.data,
             "--listen", f"127.0.0.1:{self.port}", "--admin-listen", f"127.0.0.1:{self.admin}", "--admin-tls",
-            "--discovery-port", "0", "--log-level", "warning"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            "--discovery-port", "0", "--log-level", "warning", *extra], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         token_file = os.path.join(self.data, "admin-token")
         for _ in range(600):
             if os.path.exists(token_file):
@@ -99,9 +99,10 @@ def main():
     ap.add_argument("--agents", type=int, default=20)
     ap.add_argument("--memory-size-mib", type=int, default=1024)
     ap.add_argument("--skip-memory", action="store_true")
+    ap.add_argument("--server-arg", action="append", default=[], help="extra argument for `piggyback server` (repeat)")
     args = ap.parse_args()
     work = tempfile.mkdtemp(prefix="pb-delivery-bench-", dir=os.environ.get("BENCH_DIR"))
-    server = Server(args.bin, work)
+    server = Server(args.bin, work, args.server_arg)
     try:
         size = server.add_package("big", args.size_mib, work)
         token = server.call("POST", "/v1/enroll-tokens", {"uses": 10000, "expires_in_seconds": 86400})["token"]

@@ -50,6 +50,20 @@ struct DownloadStore {
         return Hex.encode(hasher.finalize())
     }
 
+    /// A digest fed with the first `count` bytes of `url` (a partial download being resumed).
+    static func hasher(of url: URL, count: UInt64) throws -> SHA256 {
+        let handle = try FileHandle(forReadingFrom: url)
+        defer { try? handle.close() }
+        var hasher = SHA256()
+        var left = count
+        while left > 0, let data = try handle.read(upToCount: Int(min(left, 1 << 20))), !data.isEmpty {
+            hasher.update(data: data)
+            left -= UInt64(data.count)
+        }
+        guard left == 0 else { throw AgentError(.storage, "\(url.lastPathComponent) is shorter than expected") }
+        return hasher
+    }
+
     static func sha256(of url: URL) throws -> String {
         let handle = try FileHandle(forReadingFrom: url)
         defer { try? handle.close() }

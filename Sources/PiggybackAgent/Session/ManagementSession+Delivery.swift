@@ -1,14 +1,18 @@
+import Crypto
 import Foundation
+import NIOCore
 import PiggybackProtocol
 
 extension ManagementSession {
-    /// One item being received.
+    /// One item being received; its digest grows with every chunk written, so verifying
+    /// the finished file needs no second pass over it.
     struct ActiveDownload {
         let item: WireOfferItem
         let manifest: WirePackageManifest
         let sha256: String
         var received: UInt64
         let handle: FileHandle
+        var hasher = SHA256()
     }
 
     /// An offered item whose signed manifest verified.
@@ -117,6 +121,17 @@ extension ManagementSession {
                 continue
             }
             var download = ActiveDownload(item: item, manifest: entry.manifest, sha256: sha, received: received, handle: handle)
+            if received > 0 {
+                // Resuming: the bytes already on disk go into the digest once.
+                do {
+                    download.hasher = try DownloadStore.hasher(of: partial, count: received)
+                } catch {
+                    try? handle.close()
+                    status.items.append(progress(item, .failed, received, "cannot read \(partial.path): \(error)"))
+                    report.failed.append("\(label): cannot read the partial")
+                    continue
+                }
+            }
             if received == item.size {
                 status.items.append(try await complete(&download, store: store))
                 continue
@@ -130,37 +145,53 @@ extension ManagementSession {
         defer { if report.downloadedBytes > 0 { report.downloadSeconds = (ContinuousClock.now - started).seconds } }
 
         while !active.isEmpty {
-            guard case .delivery(let delivery) = try await channel.receive(), case .chunk(let chunk)? = delivery.body else {
+            guard case .chunk(let itemID, let offset, let data) = try await channel.receiveDelivery() else {
                 throw unexpected()
             }
-            guard var download = active[chunk.itemID] else {
+            guard var download = active[itemID] else {
                 // A chunk of an item given up on: acknowledge it, so the server's window moves on.
                 try await channel.send(.deliveryStatus(WireDeliveryStatus()))
                 continue
             }
-            guard chunk.offset == download.received, download.received + UInt64(chunk.data.count) <= download.item.size else {
-                throw await channel.fail(TelexError(.invalid, "chunk of \(chunk.itemID) at \(chunk.offset), expected \(download.received)", code: 1030))
+            guard offset == download.received, download.received + UInt64(data.readableBytes) <= download.item.size else {
+                throw await channel.fail(TelexError(.invalid, "chunk of \(itemID) at \(offset), expected \(download.received)", code: 1030))
             }
             var update = WireDeliveryStatus()
             do {
-                try download.handle.write(contentsOf: chunk.data)
-                download.received += UInt64(chunk.data.count)
-                report.downloadedBytes += chunk.data.count
+                try Self.write(data, to: download.handle)
+                data.withUnsafeReadableBytes { download.hasher.update(bufferPointer: $0) }
+                download.received += UInt64(data.readableBytes)
+                report.downloadedBytes += data.readableBytes
                 if download.received == download.item.size {
                     update.items.append(try await complete(&download, store: store))
-                    active[chunk.itemID] = nil
+                    active[itemID] = nil
                 } else {
                     update.items.append(progress(download.item, .receiving, download.received))
-                    active[chunk.itemID] = download
+                    active[itemID] = download
                 }
             } catch {
                 // Disk full or similar: keep the partial for the next session, stop this item.
                 try? download.handle.close()
-                active[chunk.itemID] = nil
+                active[itemID] = nil
                 update.items.append(progress(download.item, .failed, download.received, "terminal storage: \(error)"))
                 report.failed.append("\(download.item.name)@\(download.item.version): \(error)")
             }
             try await channel.send(.deliveryStatus(update))
+        }
+    }
+
+    /// Writes a chunk from the received buffer itself (no copy), all of it or an error.
+    static func write(_ data: ByteBuffer, to handle: FileHandle) throws {
+        try data.withUnsafeReadableBytes { bytes in
+            var done = 0
+            while done < bytes.count {
+                let written = Glibc.write(handle.fileDescriptor, bytes.baseAddress! + done, bytes.count - done)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    throw AgentError(.storage, "cannot write the download: \(String(cString: strerror(errno)))")
+                }
+                done += written
+            }
         }
     }
 
@@ -171,7 +202,7 @@ extension ManagementSession {
         try? download.handle.synchronize()
         try? download.handle.close()
         let partial = store.partial(sha256: download.sha256, item: item.itemID)
-        let actual = try DownloadStore.sha256(of: partial)
+        let actual = Hex.encode(download.hasher.finalize())
         guard actual == download.sha256 else {
             try? FileManager.default.removeItem(at: partial)
             report.failed.append("\(label): digest mismatch")

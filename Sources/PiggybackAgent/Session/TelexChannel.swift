@@ -13,6 +13,8 @@ struct TelexChannel {
     let codec: TelexCodec
     let trace: SessionTrace
     var assembler: FrameAssembler
+    /// A fragment read by `receiveDelivery` that the fast path left for the general one.
+    var pending: WebSocketDataFrame?
     var sequence = TelexSequence(role: .terminal)
     /// Telex frame bytes sent and received (WebSocket and TLS overhead excluded).
     var bytesSent = 0
@@ -59,8 +61,47 @@ struct TelexChannel {
         return telex
     }
 
+    /// What arrives during a download: a chunk (its data as received, not copied), or any other telex.
+    enum Incoming {
+        case chunk(itemID: String, offset: UInt64, data: ByteBuffer)
+        case telex(Telex)
+    }
+
+    /// The next telex, with 1030 chunks taken straight from the WebSocket frame (see
+    /// `ChunkFrame`); anything else, and any frame the fast path does not recognise, goes
+    /// through `receive()`.
+    mutating func receiveDelivery() async throws -> Incoming {
+        guard assembler.isIdle, let fragment = try await inbound.next() else {
+            return try await incoming(receive())
+        }
+        if fragment.opcode == .binary, fragment.fin, fragment.data.readableBytes <= codec.maxFrameSize,
+            let parsed = fragment.data.withUnsafeReadableBytes({ ChunkFrame.parse($0, code: .delivery) })
+        {
+            do {
+                try sequence.receive(.delivery)
+            } catch {
+                try? await send(.terminalError(error.wire))
+                throw AgentError(.refused, "the server broke the protocol: \(error)", telex: error)
+            }
+            bytesReceived += fragment.data.readableBytes
+            trace.record(sent: false, code: .delivery, payload: fragment.data.readableBytes - 2)
+            let start = fragment.data.readerIndex
+            let data = fragment.data.getSlice(at: start + parsed.data.lowerBound, length: parsed.data.count) ?? ByteBuffer()
+            return .chunk(itemID: parsed.itemID, offset: parsed.offset, data: data)
+        }
+        pending = fragment
+        return try await incoming(receive())
+    }
+
+    func incoming(_ telex: Telex) -> Incoming {
+        if case .delivery(let delivery) = telex, case .chunk(let chunk)? = delivery.body {
+            return .chunk(itemID: chunk.itemID, offset: chunk.offset, data: ByteBuffer(bytes: chunk.data))
+        }
+        return .telex(telex)
+    }
+
     mutating func nextFrame() async throws -> [UInt8] {
-        while let fragment = try await inbound.next() {
+        while let fragment = try await nextFragment() {
             if let frame = try assembler.append(
                 fragment.data.readableBytesView,
                 isText: fragment.opcode == .text,
@@ -71,6 +112,14 @@ struct TelexChannel {
             }
         }
         throw AgentError(.refused, "the server closed the connection in the middle of the session")
+    }
+
+    mutating func nextFragment() async throws -> WebSocketDataFrame? {
+        if let fragment = pending {
+            pending = nil
+            return fragment
+        }
+        return try await inbound.next()
     }
 
     /// Sends a 90 reporting `error` and returns the matching agent error to throw.

@@ -13,6 +13,9 @@ public struct FrameAssembler: Sendable {
         self.maxFrameSize = maxFrameSize
     }
 
+    /// No message is half assembled: the next fragment starts a new one.
+    public var isIdle: Bool { !inMessage }
+
     /// Adds one fragment; returns the whole frame when `fin` closes it.
     /// - Parameters:
     ///   - bytes: the fragment's payload

@@ -101,6 +101,9 @@ enum AgentEndpoint {
                 let frame = try session.codec.encode(reply)
                 try await outbound.write(.binary(ByteBuffer(bytes: frame)))
             }
+            for frame in outcome.frames {
+                try await outbound.write(.binary(frame))
+            }
             if outcome.close {
                 closing = true
                 try await outbound.close(.normalClosure, reason: nil)

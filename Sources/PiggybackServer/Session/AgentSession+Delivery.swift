@@ -1,5 +1,6 @@
 import FluentKit
 import Foundation
+import NIOCore
 import PiggybackProtocol
 
 extension AgentSession {
@@ -68,7 +69,7 @@ extension AgentSession {
     }
 
     /// 70: acknowledgements and results; answers with the chunks the window allows.
-    mutating func progress(_ status: WireDeliveryStatus) async throws -> [Telex] {
+    mutating func progress(_ status: WireDeliveryStatus) async throws -> [ByteBuffer] {
         guard let deviceID else { throw TelexError(.outOfSequence, "no authenticated device", code: 70) }
         if downloads.accepted {
             downloads.inFlight = max(0, downloads.inFlight - 1)
@@ -105,42 +106,42 @@ extension AgentSession {
         return try fillWindow()
     }
 
-    /// Reads and sends chunks until `window` are unacknowledged or nothing is left.
-    mutating func fillWindow() throws -> [Telex] {
-        var out: [Telex] = []
+    /// Reads chunks straight into outgoing frames until `window` are unacknowledged or
+    /// nothing is left (one copy: file → frame; see `ChunkFrame`).
+    mutating func fillWindow() throws -> [ByteBuffer] {
+        var out: [ByteBuffer] = []
         let chunkSize = UInt64(context.configuration.chunkSize)
         while downloads.inFlight < context.configuration.window, let id = downloads.nextToSend(), var item = downloads.items[id] {
             let offset = item.nextOffset ?? 0
-            let count = min(chunkSize, item.size - offset)
-            let data = try readChunk(item.blob, offset: offset, count: Int(count))
-            var chunk = WireChunk()
-            chunk.itemID = id
-            chunk.offset = offset
-            chunk.data = data
-            var delivery = WireDelivery()
-            delivery.chunk = chunk
-            out.append(.delivery(delivery))
-            item.nextOffset = offset + UInt64(data.count)
+            let count = Int(min(chunkSize, item.size - offset))
+            out.append(try chunkFrame(item.blob, itemID: id, offset: offset, count: count))
+            item.nextOffset = offset + UInt64(count)
             downloads.items[id] = item
             downloads.inFlight += 1
         }
         return out
     }
 
-    func readChunk(_ url: URL, offset: UInt64, count: Int) throws -> Data {
-        do {
-            let handle = try FileHandle(forReadingFrom: url)
-            defer { try? handle.close() }
-            try handle.seek(toOffset: offset)
-            let data = try handle.read(upToCount: count) ?? Data()
-            guard data.count == count else {
+    /// One 1030 chunk frame: the header, then `count` bytes of the blob read with pread.
+    func chunkFrame(_ url: URL, itemID: String, offset: UInt64, count: Int) throws -> ByteBuffer {
+        let header = ChunkFrame.header(code: .delivery, itemID: itemID, offset: offset, count: count)
+        var buffer = ByteBufferAllocator().buffer(capacity: header.count + count)
+        buffer.writeBytes(header)
+        let fd = open(url.path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw ServerError(.storage, "cannot read package blob \(url.lastPathComponent): \(String(cString: strerror(errno)))")
+        }
+        defer { close(fd) }
+        var done = 0
+        while done < count {
+            let read = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count - done) { pointer in
+                pread(fd, pointer.baseAddress, count - done, off_t(offset) + off_t(done))
+            }
+            guard read > 0 else {
                 throw ServerError(.storage, "package blob \(url.lastPathComponent) is shorter than its catalogue size")
             }
-            return data
-        } catch let error as ServerError {
-            throw error
-        } catch {
-            throw ServerError(.storage, "cannot read package blob \(url.lastPathComponent): \(error)")
+            done += read
         }
+        return buffer
     }
 }

@@ -2,6 +2,7 @@ import Crypto
 import FluentKit
 import Foundation
 import Logging
+import NIOCore
 import PiggybackProtocol
 
 /// The server's side of one management session (Fig. 4), one per agent connection.
@@ -13,6 +14,8 @@ struct AgentSession: Sendable {
     /// What to do after handling one frame.
     struct Outcome: Sendable {
         var replies: [Telex] = []
+        /// Frames already encoded (file chunks), sent after `replies`.
+        var frames: [ByteBuffer] = []
         var close = false
     }
 
@@ -90,7 +93,7 @@ struct AgentSession: Sendable {
             }
             return Outcome(replies: [.delivery(try await offer())])
         case .deliveryStatus(let status):
-            return Outcome(replies: try await progress(status))
+            return Outcome(frames: try await progress(status))
         case .deliveryFinished:
             return Outcome(replies: [.collectInstruction(try await collectInstruction())])
         case .collectedData(let data):
