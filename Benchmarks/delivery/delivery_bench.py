@@ -57,7 +57,7 @@ class Server:
             f.write(b"#!/bin/sh\nexit 0\n")
             for _ in range(size_mib):
                 f.write(os.urandom(1 << 20))
-        subprocess.run(["curl", "-sfk", "-X", "PUT", "-H", f"Authorization: Bearer {self.token}", "--data-binary", f"@{path}",
+        subprocess.run(["curl", "-sfk", "-X", "PUT", "-H", f"Authorization: Bearer {self.token}", "-T", path,
                         f"https://127.0.0.1:{self.admin}/v1/packages/{name}/1?kind=script"], check=True, stdout=subprocess.DEVNULL)
         self.call("POST", "/v1/assignments", {"package": name, "all": True})
         os.remove(path)
