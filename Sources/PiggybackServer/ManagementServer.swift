@@ -54,7 +54,7 @@ public final class ManagementServer: Sendable {
             }
             let admin = try Self.adminApplication(context: context, token: adminToken, ports: ports)
             // Discovery last: on shutdown it stops first, so no agent is sent to a closing server.
-            self.services = [StoreCloser(store: store), agents, admin, DiscoveryResponder(context: context)]
+            self.services = [StoreCloser(store: store), context.alerts.webhooks, agents, admin, DiscoveryResponder(context: context)]
         } catch {
             await store.close()
             throw error

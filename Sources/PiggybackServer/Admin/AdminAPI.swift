@@ -29,6 +29,7 @@ struct AdminAPI: Sendable {
         addPackageRoutes(to: router)
         router.post("/v1/collections") { request, ctx in try await collect(request, ctx) }
         addInventoryRequestRoutes(to: router)
+        addAlertRoutes(to: router)
         return router
     }
 

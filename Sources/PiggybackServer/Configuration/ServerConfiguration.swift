@@ -37,6 +37,8 @@ public struct ServerConfiguration: Sendable {
     /// Serve the admin API over TLS with the server's certificate (for administrators on
     /// other hosts; clients trust the CA whose SHA-256 `/v1/health` reports).
     public var adminTLS = false
+    /// Receivers of alert webhooks and their retry policy (none by default).
+    public var webhooks = WebhookConfiguration()
 
     /// Defaults: `./piggyback-data`, agents on 0.0.0.0:7443, admin on 127.0.0.1:7080, SQLite,
     /// discovery on UDP 7447.

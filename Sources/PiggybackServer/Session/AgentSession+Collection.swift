@@ -70,6 +70,7 @@ extension AgentSession {
         if context.blobs.contains(sha256: sha), context.blobs.size(sha256: sha) == header.size {
             // Already held (this or another terminal sent the same bytes): index, send nothing.
             try await context.collections.index(deviceID: deviceID, orderID: orderID, header: header, sha256: sha)
+            await context.alerts.analyzeCollected(deviceID: deviceID, path: header.path, sha256: sha)
             status.received = header.size
             status.stored = true
             return status
@@ -142,6 +143,7 @@ extension AgentSession {
             throw ServerError(.storage, "cannot store collected file: \(error)")
         }
         try await context.collections.index(deviceID: deviceID, orderID: current.orderID, header: current.header, sha256: current.sha256)
+        await context.alerts.analyzeCollected(deviceID: deviceID, path: current.header.path, sha256: current.sha256)
         status.received = current.header.size
         status.stored = true
         return status

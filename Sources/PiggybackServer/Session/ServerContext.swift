@@ -14,6 +14,8 @@ struct ServerContext: Sendable {
     let enrollment: Enrollment
     let inventory: InventoryStore
     let requests: InventoryRequests
+    /// Log rules, alerts, analysis of collected files, webhooks (issue 6).
+    let alerts: AlertCenter
     let authority: CertificateAuthority
     let logger: Logger
     /// Agent endpoints, set once the listener is bound (the port may be chosen at bind time).
@@ -32,6 +34,7 @@ struct ServerContext: Sendable {
         self.enrollment = Enrollment(store: store)
         self.inventory = InventoryStore(store: store)
         self.requests = InventoryRequests(store: store)
+        self.alerts = AlertCenter(store: store, blobs: blobs, catalog: catalog, webhooks: configuration.webhooks, serverID: serverID, logger: logger)
         self.authority = authority
         self.logger = logger
         self.endpoints = EndpointBox()

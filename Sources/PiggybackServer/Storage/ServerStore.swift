@@ -45,6 +45,7 @@ public final class ServerStore: Sendable {
         migrations.add(CreateLabelTables())
         migrations.add(CreateHistoryIndex())
         migrations.add(CreateDeliveryColumns())
+        migrations.add(CreateAlertTables())
         let migrator = Migrator(databases: databases, migrations: migrations, logger: logger, on: eventLoop, migrationLogLevel: .debug)
         do {
             try await migrator.setupIfNeeded().get()

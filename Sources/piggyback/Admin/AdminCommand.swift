@@ -9,6 +9,7 @@ struct AdminCommand: AsyncParsableCommand {
         subcommands: [
             EnrollTokenCommand.self, DevicesCommand.self, DeviceCommand.self, PackageCommand.self, PackagesCommand.self,
             AssignCommand.self, DeliveriesCommand.self, CollectCommand.self, FilesCommand.self, InventoryRequestCommand.self, InventoryRequestsCommand.self,
+            LogRuleCommand.self, LogRulesCommand.self, AlertsCommand.self, AlertCommand.self,
         ]
     )
 }

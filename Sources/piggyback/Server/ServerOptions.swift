@@ -34,6 +34,9 @@ struct ServerOptions: ParsableArguments {
     @Option(name: .long, help: "Bytes of file data per chunk.")
     var chunkSize: Int = 256 * 1024
 
+    @Option(name: .long, help: "URL that alerts are POSTed to as JSON (retried with backoff); repeat for several.")
+    var alertWebhook: [String] = []
+
     @Option(name: .long, help: "Log level (trace, debug, info, notice, warning, error).")
     var logLevel: String = "info"
 
@@ -44,6 +47,9 @@ struct ServerOptions: ParsableArguments {
         guard (0...65535).contains(discoveryPort) else { throw ValidationError("--discovery-port must be a UDP port (1-65535), or 0 to disable discovery") }
         guard (0...10_000).contains(discoveryDelay) else { throw ValidationError("--discovery-delay must be between 0 and 10000 milliseconds") }
         guard (1024...(2 << 20)).contains(chunkSize) else { throw ValidationError("--chunk-size must be between 1 KiB and 2 MiB") }
+        for text in alertWebhook where URL(string: text).map({ ["http", "https"].contains($0.scheme ?? "") && $0.host != nil }) != true {
+            throw ValidationError("--alert-webhook must be an http(s) URL, e.g. https://hooks.example.com/piggyback; got \(text)")
+        }
     }
 
     static func hostPort(_ text: String, flag: String) throws -> (String, Int) {
@@ -76,6 +82,7 @@ struct ServerOptions: ParsableArguments {
             discoveryDelay: .milliseconds(discoveryDelay)
         )
         configuration.adminTLS = adminTLS
+        configuration.webhooks.urls = alertWebhook.compactMap(URL.init(string:))
         return configuration
     }
 }
