@@ -18,7 +18,7 @@ struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "piggyback-bench",
         abstract: "Piggyback benchmarks (results in docs/BENCHMARKS.md).",
-        subcommands: [SessionBench.self, InventoryBench.self, IngestBench.self, MonitorBench.self, RegionBench.self],
+        subcommands: [SessionBench.self, InventoryBench.self, IngestBench.self, MonitorBench.self, RegionBench.self, LogBench.self],
         defaultSubcommand: SessionBench.self
     )
 }

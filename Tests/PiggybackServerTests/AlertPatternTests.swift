@@ -161,6 +161,20 @@ import Testing
         #expect(checked == 10_000)
     }
 
+    /// The text a line must contain before the NFA runs (the prefilter behind the throughput).
+    @Test func requiredLiteralsAreExtracted() throws {
+        func literals(_ source: String, _ caseInsensitive: Bool = false) throws -> [[String]] {
+            try SafePattern(source, caseInsensitive: caseInsensitive).program.literals.map { $0.map { String(decoding: $0, as: UTF8.self) }.sorted() }
+        }
+        #expect(try literals("dhclient.*DHCPNAK") == [["dhclient"], ["DHCPNAK"]])
+        #expect(try literals("gpsd\\[\\d+\\]: .*(?:lost|no) fix", true) == [["lost fix", "no fix"], ["gpsd["], ["]: "]])
+        #expect(try literals("(?:error|fail(?:ed|ure)?)", true) == [["error", "fail"]])
+        #expect(try literals("colou?r") == [["color", "colour"]])
+        #expect(try literals("Kernel panic", true) == [["ernel panic"]])  // k: the Kelvin sign folds to it
+        #expect(try literals("a*|b") == [])
+        #expect(try literals("[0-9]+") == [])
+    }
+
     @Test func globsSelectCollectedFiles() throws {
         let byName = try PathGlob("*.log")
         #expect(byName.matches("/var/log/app.log"))

@@ -29,19 +29,28 @@ enum LiteralSearch {
         }
     }
 
+    /// The folded search: candidates are found with `memchr` for both cases of the
+    /// needle's first byte, then compared lower-cased.
     static func containsFolded(_ haystack: UnsafeBufferPointer<UInt8>, _ needle: [UInt8]) -> Bool {
+        guard let base = haystack.baseAddress else { return false }
         @inline(__always) func lower(_ byte: UInt8) -> UInt8 { byte &- 65 < 26 ? byte | 0x20 : byte }
         let last = haystack.count - needle.count
         let first = needle[0]
-        var offset = 0
-        while offset <= last {
-            if lower(haystack[offset]) == first {
-                var index = 1
-                while index < needle.count, lower(haystack[offset + index]) == needle[index] { index += 1 }
-                if index == needle.count { return true }
-            }
-            offset += 1
+        let other = first &- 97 < 26 ? first - 32 : first
+        func find(_ byte: UInt8, from offset: Int) -> Int {
+            guard offset <= last, let found = memchr(base + offset, Int32(byte), last - offset + 1) else { return Int.max }
+            return base.distance(to: found.assumingMemoryBound(to: UInt8.self))
         }
-        return false
+        var nextLower = find(first, from: 0)
+        var nextUpper = other == first ? Int.max : find(other, from: 0)
+        while true {
+            let offset = min(nextLower, nextUpper)
+            guard offset <= last else { return false }
+            var index = 1
+            while index < needle.count, lower(haystack[offset + index]) == needle[index] { index += 1 }
+            if index == needle.count { return true }
+            if offset == nextLower { nextLower = find(first, from: offset + 1) }
+            if offset == nextUpper { nextUpper = find(other, from: offset + 1) }
+        }
     }
 }

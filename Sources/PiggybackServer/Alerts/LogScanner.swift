@@ -23,9 +23,11 @@ public struct LogScanner {
     public func scan(
         file: URL, onMatch: (_ pattern: Int, _ line: UnsafeBufferPointer<UInt8>) throws -> Void
     ) throws -> LogLineReader.Summary {
-        try reader.forEachLine(in: file) { line in
-            for (index, matcher) in matchers.enumerated() where matcher.matches(line) {
-                try onMatch(index, line)
+        try matchers.withUnsafeBufferPointer { matchers in
+            try reader.forEachLine(in: file) { line in
+                for index in matchers.indices where matchers[index].matches(line) {
+                    try onMatch(index, line)
+                }
             }
         }
     }

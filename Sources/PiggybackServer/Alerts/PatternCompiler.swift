@@ -11,8 +11,9 @@ enum PatternCompiler {
         program.classes = emitter.classes
         program.caseInsensitive = caseInsensitive
         program.anchoredStart = startsAtLineStart(tree)
-        let literal = longestLiteral(tree, caseInsensitive: caseInsensitive)
-        program.literal = Array(String(String.UnicodeScalarView(literal.compactMap(Unicode.Scalar.init))).utf8)
+        program.literals = LiteralExtractor(caseInsensitive: caseInsensitive).required(tree).map { factor in
+            factor.map { Array(String(String.UnicodeScalarView($0.compactMap(Unicode.Scalar.init))).utf8) }
+        }
         program.literalFolded = caseInsensitive
         firstCharacters(&program)
         return program
@@ -109,31 +110,6 @@ enum PatternCompiler {
         case .repeated(let inner, let low, _, _): return low > 0 && startsAtLineStart(inner)
         default: return false
         }
-    }
-
-    /// The longest run of literal characters every match contains (empty if none): lines
-    /// without it are rejected by a byte search before the NFA runs. Case-insensitive runs
-    /// keep to ASCII and leave out `k` (the Kelvin sign folds to it).
-    static func longestLiteral(_ node: PatternNode, caseInsensitive: Bool) -> [UInt32] {
-        var items: [PatternNode] = []
-        func flatten(_ node: PatternNode) {
-            if case .concat(let inner) = node { inner.forEach(flatten) } else { items.append(node) }
-        }
-        flatten(node)
-        var best: [UInt32] = []
-        var run: [UInt32] = []
-        func bytes(_ run: [UInt32]) -> Int {
-            run.reduce(0) { $0 + ($1 < 0x80 ? 1 : $1 < 0x800 ? 2 : $1 < 0x10000 ? 3 : 4) }
-        }
-        for item in items + [.empty] {
-            if case .char(let c) = item, !caseInsensitive || (c < 128 && CaseFold.lower(c) != 107) {
-                run.append(caseInsensitive ? CaseFold.lower(c) : c)
-                continue
-            }
-            if bytes(run) > bytes(best) { best = run }
-            run = []
-        }
-        return best
     }
 
     /// Which bytes can begin a match, so the matcher can skip ahead when no thread is live.

@@ -105,8 +105,9 @@ struct Program: Sendable {
     var caseInsensitive = false
     /// Matches can only begin at the start of the line.
     var anchoredStart = false
-    /// UTF-8 bytes every match contains (ASCII-case-insensitive when `literalFolded`).
-    var literal: [UInt8] = []
+    /// Text every match contains: for each factor, one of its alternatives (UTF-8;
+    /// ASCII-case-insensitive when `literalFolded`). See ``LiteralExtractor``.
+    var literals: [[[UInt8]]] = []
     var literalFolded = false
     /// When the NFA has no live thread, the matcher may skip to the next byte that can
     /// start a match: ASCII bytes in `firstASCII`, or any non-ASCII byte when `firstNonASCII`.

@@ -15,7 +15,7 @@ public struct SafePatternMatcher {
     /// A matcher with scratch space sized for `pattern`.
     public init(_ pattern: SafePattern) {
         self.pattern = pattern
-        self.scratch = Scratch(size: pattern.program.ops.count)
+        self.scratch = Scratch(program: pattern.program)
     }
 
     /// Whether the pattern occurs in `line`.
@@ -27,13 +27,16 @@ public struct SafePatternMatcher {
     /// Whether the pattern occurs in the UTF-8 bytes of one line (without its line break).
     /// Only the first ``SafePattern/maxLineBytes`` bytes are looked at.
     public func matches(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
-        let program = pattern.program
         let count = min(line.count, SafePattern.maxLineBytes)
         let bytes = UnsafeBufferPointer(rebasing: line[0..<count])
-        if !program.literal.isEmpty {
-            scratch.steps += count
-            guard LiteralSearch.contains(bytes, program.literal, folded: program.literalFolded) else { return false }
+        // Most lines lack the rule's literal text: reject them before touching the NFA.
+        let scratch = self.scratch
+        let folded = scratch.program.literalFolded
+        for factor in scratch.program.literals {
+            scratch.steps += count * factor.count
+            guard factor.contains(where: { LiteralSearch.contains(bytes, $0, folded: folded) }) else { return false }
         }
+        let program = scratch.program
         // Take the scratch arrays out of the class while working, so no copy is made.
         var work = Work()
         swap(&work, &scratch.work)
@@ -149,10 +152,14 @@ public struct SafePatternMatcher {
 extension SafePatternMatcher {
     /// Scratch memory for one matcher: two state sets and the closure stack.
     final class Scratch {
+        /// The pattern's program, held here so the per-line path touches one reference.
+        let program: Program
         var work: Work
         var steps = 0
 
-        init(size: Int) {
+        init(program: Program) {
+            self.program = program
+            let size = program.ops.count
             work = Work(current: SparseSet(capacity: size), next: SparseSet(capacity: size), stack: Stack(capacity: 2 * size + 2))
         }
     }
