@@ -158,7 +158,16 @@ import Glibc
 
     /// Context switches of the monitor's netlink thread(s), from /proc/self/task/*/status.
     static func netlinkThreadSwitches() -> Int? {
-        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+        // readdir, not FileManager: in a full test run threads come and go all the time, and
+        // a listing that stats an entry which has just vanished fails as a whole.
+        var tasks: [String] = []
+        if let directory = opendir("/proc/self/task") {
+            while let entry = readdir(directory) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+                if name.first?.isNumber == true { tasks.append(name) }
+            }
+            closedir(directory)
+        }
         var total: Int?
         for task in tasks {
             guard let name = try? String(contentsOfFile: "/proc/self/task/\(task)/comm", encoding: .utf8),
