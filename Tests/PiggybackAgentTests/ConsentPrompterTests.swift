@@ -13,7 +13,9 @@ import Testing
 
     /// A notify-send that records its arguments (NUL-separated) and environment, then `then`.
     func recordingNotifySend(_ scratch: ConsentScratch, then: String) throws -> String {
+        // The trap comes first, so a SIGINT that arrives early is recorded all the same.
         try scratch.script("notify-send", """
+            trap 'kill $pid 2>/dev/null; echo interrupted > "$DIR/signal"; exit 130' INT
             printf '%s\\0' "$@" > "$DIR/args"
             printf '%s\\n' "$DISPLAY" "$DBUS_SESSION_BUS_ADDRESS" > "$DIR/env"
             \(then)
@@ -22,7 +24,6 @@ import Testing
 
     /// Never answers; records the SIGINT that withdraws a real notification.
     static let hangs = """
-        trap 'kill $pid; echo interrupted > "$DIR/signal"; exit 130' INT
         sleep 30 & pid=$!
         wait $pid
         """
@@ -66,7 +67,8 @@ import Testing
         let scratch = try ConsentScratch()
         defer { scratch.remove() }
         let notifySend = try recordingNotifySend(scratch, then: Self.hangs)
-        let configuration = ConsentFixtures.configuration(timeout: .seconds(1), notifySend: notifySend, desktop: ConsentFixtures.desktop())
+        // Long enough for the stand-in to start even on a loaded machine.
+        let configuration = ConsentFixtures.configuration(timeout: .seconds(5), notifySend: notifySend, desktop: ConsentFixtures.desktop())
         let start = ContinuousClock.now
         let decision = await prompter(configuration).ask(items)
         #expect(decision == ConsentDecision(answer: .defer, via: ConsentDecision.viaTimeout))
