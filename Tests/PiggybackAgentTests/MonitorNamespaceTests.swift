@@ -70,8 +70,7 @@ import Glibc
         }) { network, monitor, log in
             // Online from the start: the first verdict is reported.
             #expect(await log.wait { $0 == .online(interface: network.agentLink) } != nil)
-            try await Task.sleep(for: .milliseconds(700))
-            #expect(await monitor.state.foreignTrafficPolls >= 2, "polling runs while online")
+            #expect(await Self.pollsReach(monitor, 2), "polling runs while online")
 
             try network.agentIP("route", "del", "default")
             #expect(await log.wait { $0 == .offline } != nil, "no .offline after the route was deleted")
@@ -84,8 +83,7 @@ import Glibc
             let mark = await log.entries.count
             try network.agentIP("route", "add", "default", "via", network.peerAddress)
             #expect(await log.wait(after: mark) { $0 == .online(interface: network.agentLink) } != nil)
-            try await Task.sleep(for: .milliseconds(500))
-            #expect(await monitor.state.foreignTrafficPolls > pollsWhenOffline, "polling resumes when online again")
+            #expect(await Self.pollsReach(monitor, pollsWhenOffline + 1), "polling resumes when online again")
             try network.agentIP("link", "set", network.agentLink, "down")
             #expect(await log.wait(after: mark) { $0 == .offline } != nil, "no .offline after the link went down")
             #expect(await monitor.state.online == false)
@@ -187,5 +185,15 @@ import Glibc
             #expect(await monitor.state.ready)
         }
         // withMonitor awaits the recording task, which only ends when `events` finishes.
+    }
+
+    /// Waits (up to 10 s, for a loaded test run) until the monitor has polled `count` times.
+    static func pollsReach(_ monitor: CommunicationMonitor, _ count: Int) async -> Bool {
+        let deadline = ContinuousClock.now.advanced(by: .seconds(10))
+        while ContinuousClock.now < deadline {
+            if await monitor.state.foreignTrafficPolls >= count { return true }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return false
     }
 }

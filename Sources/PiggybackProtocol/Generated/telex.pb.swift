@@ -717,7 +717,62 @@ public nonisolated struct WireCollectOrder: Sendable {
   /// Upper bound for a single file, 0 = server default.
   public var maxBytes: UInt64 = 0
 
+  public var kind: WireCollectOrder.Kind = .files
+
+  /// Skip files whose content the server already holds from this order.
+  public var sinceLast: Bool = false
+
+  /// Delete each file on the terminal once the server has stored it durably.
+  public var deleteAfter: Bool = false
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  /// What the paths name.
+  public nonisolated enum Kind: SwiftProtobuf.Enum, Swift.CaseIterable {
+    public typealias RawValue = Int
+
+    /// Whole files matching globs.
+    case files // = 0
+
+    /// Growing logs: only what was appended since the last collection travels;
+    /// renamed and compressed rotations are followed.
+    case log // = 1
+
+    /// The systemd journal: paths are unit names (none = the whole journal);
+    /// only entries after the last collected cursor travel.
+    case journal // = 2
+    case UNRECOGNIZED(Int)
+
+    public init() {
+      self = .files
+    }
+
+    public init?(rawValue: Int) {
+      switch rawValue {
+      case 0: self = .files
+      case 1: self = .log
+      case 2: self = .journal
+      default: self = .UNRECOGNIZED(rawValue)
+      }
+    }
+
+    public var rawValue: Int {
+      switch self {
+      case .files: return 0
+      case .log: return 1
+      case .journal: return 2
+      case .UNRECOGNIZED(let i): return i
+      }
+    }
+
+    // The compiler won't synthesize support with the UNRECOGNIZED case.
+    public static let allCases: [WireCollectOrder.Kind] = [
+      .files,
+      .log,
+      .journal,
+    ]
+
+  }
 
   public init() {}
 }
@@ -752,6 +807,12 @@ public nonisolated struct WireFileHeader: Sendable {
   public var sha256: Data = Data()
 
   public var mtimeUnixMs: Int64 = 0
+
+  /// Log and journal orders: this file is a segment of a growing source, starting at
+  /// this byte of the source's stream (the log file's lifetime, or the journal text).
+  public var segment: Bool = false
+
+  public var streamOffset: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1941,7 +2002,7 @@ nonisolated extension WireDeliveryFinished: SwiftProtobuf.Message, SwiftProtobuf
 
 nonisolated extension WireCollectOrder: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CollectOrder"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}order_id\0\u{1}paths\0\u{3}max_bytes\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}order_id\0\u{1}paths\0\u{3}max_bytes\0\u{1}kind\0\u{3}since_last\0\u{3}delete_after\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1952,6 +2013,9 @@ nonisolated extension WireCollectOrder: SwiftProtobuf.Message, SwiftProtobuf._Me
       case 1: try { try decoder.decodeSingularStringField(value: &self.orderID) }()
       case 2: try { try decoder.decodeRepeatedStringField(value: &self.paths) }()
       case 3: try { try decoder.decodeSingularUInt64Field(value: &self.maxBytes) }()
+      case 4: try { try decoder.decodeSingularEnumField(value: &self.kind) }()
+      case 5: try { try decoder.decodeSingularBoolField(value: &self.sinceLast) }()
+      case 6: try { try decoder.decodeSingularBoolField(value: &self.deleteAfter) }()
       default: break
       }
     }
@@ -1967,6 +2031,15 @@ nonisolated extension WireCollectOrder: SwiftProtobuf.Message, SwiftProtobuf._Me
     if self.maxBytes != 0 {
       try visitor.visitSingularUInt64Field(value: self.maxBytes, fieldNumber: 3)
     }
+    if self.kind != .files {
+      try visitor.visitSingularEnumField(value: self.kind, fieldNumber: 4)
+    }
+    if self.sinceLast != false {
+      try visitor.visitSingularBoolField(value: self.sinceLast, fieldNumber: 5)
+    }
+    if self.deleteAfter != false {
+      try visitor.visitSingularBoolField(value: self.deleteAfter, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1974,9 +2047,16 @@ nonisolated extension WireCollectOrder: SwiftProtobuf.Message, SwiftProtobuf._Me
     if lhs.orderID != rhs.orderID {return false}
     if lhs.paths != rhs.paths {return false}
     if lhs.maxBytes != rhs.maxBytes {return false}
+    if lhs.kind != rhs.kind {return false}
+    if lhs.sinceLast != rhs.sinceLast {return false}
+    if lhs.deleteAfter != rhs.deleteAfter {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
+}
+
+nonisolated extension WireCollectOrder.Kind: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0FILES\0\u{1}LOG\0\u{1}JOURNAL\0")
 }
 
 nonisolated extension WireCollectInstruction: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
@@ -2011,7 +2091,7 @@ nonisolated extension WireCollectInstruction: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension WireFileHeader: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".FileHeader"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}order_id\0\u{3}item_id\0\u{1}path\0\u{1}size\0\u{1}sha256\0\u{3}mtime_unix_ms\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}order_id\0\u{3}item_id\0\u{1}path\0\u{1}size\0\u{1}sha256\0\u{3}mtime_unix_ms\0\u{1}segment\0\u{3}stream_offset\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2025,6 +2105,8 @@ nonisolated extension WireFileHeader: SwiftProtobuf.Message, SwiftProtobuf._Mess
       case 4: try { try decoder.decodeSingularUInt64Field(value: &self.size) }()
       case 5: try { try decoder.decodeSingularBytesField(value: &self.sha256) }()
       case 6: try { try decoder.decodeSingularInt64Field(value: &self.mtimeUnixMs) }()
+      case 7: try { try decoder.decodeSingularBoolField(value: &self.segment) }()
+      case 8: try { try decoder.decodeSingularUInt64Field(value: &self.streamOffset) }()
       default: break
       }
     }
@@ -2049,6 +2131,12 @@ nonisolated extension WireFileHeader: SwiftProtobuf.Message, SwiftProtobuf._Mess
     if self.mtimeUnixMs != 0 {
       try visitor.visitSingularInt64Field(value: self.mtimeUnixMs, fieldNumber: 6)
     }
+    if self.segment != false {
+      try visitor.visitSingularBoolField(value: self.segment, fieldNumber: 7)
+    }
+    if self.streamOffset != 0 {
+      try visitor.visitSingularUInt64Field(value: self.streamOffset, fieldNumber: 8)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2059,6 +2147,8 @@ nonisolated extension WireFileHeader: SwiftProtobuf.Message, SwiftProtobuf._Mess
     if lhs.size != rhs.size {return false}
     if lhs.sha256 != rhs.sha256 {return false}
     if lhs.mtimeUnixMs != rhs.mtimeUnixMs {return false}
+    if lhs.segment != rhs.segment {return false}
+    if lhs.streamOffset != rhs.streamOffset {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
