@@ -45,6 +45,8 @@ public struct AgentConfiguration: Sendable {
     public var inventoryInterval: Duration
     /// A session uses the latest collection when it is younger than this, else collects anew.
     public var inventoryMaxAge: Duration
+    /// How `--journal` collection orders read the systemd journal.
+    public var journal = JournalConfiguration()
     /// How the `ask` consent policy asks: timeout, default answer, notify-send.
     public var consentPrompt = ConsentConfiguration()
     /// How delivered packages are installed: allowed target roots, dpkg, versions kept.

@@ -22,6 +22,8 @@ public struct SessionReport: Sendable {
     public var failed: [String] = []
     /// Files uploaded (or already held by the server) this session.
     public var collected: [String] = []
+    /// Files a since-last order skipped: unchanged since the server stored them.
+    public var unchanged: [String] = []
     /// Paths that could not be collected, with the reason.
     public var problems: [String] = []
     /// Telex frame bytes sent and received.

@@ -61,6 +61,7 @@ public actor AgentRegistry {
         }
         try await migrateLocalInventory()
         try await migrateInstalls()
+        try await migrateCollection()
     }
 
     /// Records a verified package.
