@@ -49,6 +49,12 @@ public struct AgentCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Directory the server may collect from; repeat. Default: DATA/outbox and /var/log.")
     var collectRoot: [String] = []
 
+    @Flag(name: .long, inversion: .prefixedNo, help: "Whether the server may collect the systemd journal (--journal orders).")
+    var collectJournal = true
+
+    @Option(name: .long, help: "Read the journal from this directory instead of the system's (journalctl --directory).")
+    var journalDirectory: String?
+
     @OptionGroup(title: "Delivery") var delivery: DeliveryOptions
 
     @OptionGroup(title: "Resident daemon") var daemon: DaemonOptions
@@ -100,6 +106,8 @@ public struct AgentCommand: AsyncParsableCommand {
             positioning: try makePositioning(),
             discovery: try makeDiscovery()
         )
+        configuration.journal.allowed = collectJournal
+        configuration.journal.directory = journalDirectory.map { URL(fileURLWithPath: $0) }
         delivery.apply(to: &configuration)
         return configuration
     }

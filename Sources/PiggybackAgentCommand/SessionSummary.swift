@@ -14,6 +14,11 @@ public enum SessionSummary {
         if !report.deferred.isEmpty { lines.append("  deferred: \(report.deferred.joined(separator: ", "))") }
         if !report.failed.isEmpty { lines.append("  failed: \(report.failed.joined(separator: ", "))") }
         if !report.collected.isEmpty { lines.append("  collected: \(report.collected.count) file(s)") }
+        if report.uploadedBytes > 0, report.uploadSeconds > 0 {
+            let rate = Double(report.uploadedBytes) / report.uploadSeconds / 1_048_576
+            lines.append("  uploaded: \(report.uploadedBytes) B in \(String(format: "%.3f", report.uploadSeconds)) s (\(String(format: "%.1f", rate)) MiB/s)")
+        }
+        if !report.unchanged.isEmpty { lines.append("  unchanged since last collected: \(report.unchanged.count) file(s)") }
         for problem in report.problems { lines.append("  not collected: \(problem)") }
         lines.append("  telex bytes: \(report.bytesSent) sent, \(report.bytesReceived) received")
         return lines.joined(separator: "\n")

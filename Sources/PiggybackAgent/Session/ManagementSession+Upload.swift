@@ -56,6 +56,8 @@ extension ManagementSession {
         header.streamOffset = item.streamOffset
         var announce = WireCollectedData()
         announce.file = header
+        let started = ContinuousClock.now
+        defer { report.uploadSeconds += (ContinuousClock.now - started).seconds }
         try await channel.send(.collectedData(announce))
         guard case .collectionStatus(var status) = try await channel.receive() else { throw unexpected() }
         guard status.received <= item.count else {

@@ -34,4 +34,6 @@ public struct SessionReport: Sendable {
     /// Seconds from the first 70 to the last chunk of this session's downloads.
     public var downloadSeconds = 0.0
     public var uploadedBytes = 0
+    /// Seconds from each upload's header to its stored answer, summed (hashing excluded).
+    public var uploadSeconds = 0.0
 }
