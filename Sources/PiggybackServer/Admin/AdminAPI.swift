@@ -24,12 +24,11 @@ struct AdminAPI: Sendable {
         router.get("/v1/devices/:id/history") { request, ctx in try await history(request, ctx) }
         router.post("/v1/devices/:id/revoke") { _, ctx in try await setState(ctx.parameters.require("id"), .revoked) }
         router.post("/v1/devices/:id/accept") { _, ctx in try await setState(ctx.parameters.require("id"), .accepted) }
-        router.get("/v1/devices/:id/files") { _, ctx in try await files(ctx.parameters.require("id")) }
-        router.get("/v1/devices/:id/files/content") { request, ctx in try await fileContent(request, ctx) }
         addPackageRoutes(to: router)
-        router.post("/v1/collections") { request, ctx in try await collect(request, ctx) }
+        addCollectionRoutes(to: router)
         addInventoryRequestRoutes(to: router)
         addAlertRoutes(to: router)
+        addMetricsRoutes(to: router)
         return router
     }
 
@@ -110,39 +109,5 @@ struct AdminAPI: Sendable {
         try await device.save(on: context.store.db)
         context.logger.notice("device state changed", metadata: ["device": "\(id)", "state": "\(state.rawValue)"])
         return device.json
-    }
-
-    func files(_ id: String) async throws -> [AdminJSON.File] {
-        _ = try await findDevice(id)
-        return try await context.collections.files(deviceID: id).map { file in
-            AdminJSON.File(
-                path: file.path, size: file.size, sha256: file.sha256, mtime: AdminJSON.time(file.mtime) ?? "",
-                collected_at: AdminJSON.time(file.collectedAt) ?? "", order: file.orderID.uuidString.lowercased()
-            )
-        }
-    }
-
-    func fileContent(_ request: Request, _ ctx: BasicRequestContext) async throws -> Response {
-        let id = try ctx.parameters.require("id")
-        guard let path = request.uri.queryParameters.get("path") else {
-            throw AdminError(.badRequest, "invalid", "give the file's path on the terminal as ?path=")
-        }
-        guard let file = try await context.collections.files(deviceID: id).first(where: { $0.path == path }) else {
-            throw AdminError(.notFound, "not_found", "device \(id) has no collected file \(path); see `piggyback admin files \(id)`")
-        }
-        let body = try await FileIO().loadFile(path: context.blobs.url(sha256: file.sha256).path, context: ctx)
-        return Response(status: .ok, headers: [.contentType: "application/octet-stream"], body: body)
-    }
-
-    func collect(_ request: Request, _ ctx: BasicRequestContext) async throws -> AdminJSON.CollectionOrder {
-        let body = try await request.decode(as: AdminJSON.CollectRequest.self, context: ctx)
-        guard (body.device != nil) != (body.all ?? false) else {
-            throw AdminError(.badRequest, "invalid", "collect from exactly one of a device or all")
-        }
-        let order = try await context.collections.order(deviceID: body.device, paths: body.paths, maxBytes: body.max_bytes ?? 0)
-        return AdminJSON.CollectionOrder(
-            id: order.id?.uuidString.lowercased() ?? "", device: order.deviceID, paths: body.paths,
-            max_bytes: order.maxBytes, created_at: AdminJSON.time(order.createdAt) ?? ""
-        )
     }
 }

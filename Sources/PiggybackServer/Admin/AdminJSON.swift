@@ -85,23 +85,6 @@ enum AdminJSON {
         var created_at: String
     }
 
-    struct CollectionOrder: ResponseCodable {
-        var id: String
-        var device: String?
-        var paths: [String]
-        var max_bytes: Int64
-        var created_at: String
-    }
-
-    struct File: ResponseCodable {
-        var path: String
-        var size: Int64
-        var sha256: String
-        var mtime: String
-        var collected_at: String
-        var order: String
-    }
-
     struct EnrollToken: ResponseCodable {
         var token: String
         var servers: [String]
@@ -122,13 +105,6 @@ enum AdminJSON {
         /// `KEY=VALUE`: every device carrying the label.
         var label: String?
         var all: Bool?
-    }
-
-    struct CollectRequest: Codable, Sendable {
-        var device: String?
-        var all: Bool?
-        var paths: [String]
-        var max_bytes: Int64?
     }
 
     struct Health: ResponseCodable {

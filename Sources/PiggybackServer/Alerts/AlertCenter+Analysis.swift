@@ -114,6 +114,7 @@ extension AlertCenter {
             let id = try alert.requireID()
             if raised {
                 analysis.raised.append(id)
+                metrics.add(ServerMetrics.Name.alertsRaised, 1, [("severity", alert.severity)])
                 logger.notice("alert raised", metadata: [
                     "alert": "\(id)", "rule": "\(alert.ruleName)", "device": "\(deviceID)", "severity": "\(alert.severity)", "count": "\(alert.count)",
                 ])

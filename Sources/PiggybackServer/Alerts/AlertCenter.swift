@@ -19,14 +19,20 @@ struct AlertCenter: Sendable {
     let webhooks: WebhookSender
     let serverID: String
     let logger: Logger
+    /// Alerts raised by severity; webhook results.
+    let metrics: ServerMetrics
 
-    init(store: ServerStore, blobs: BlobStore, catalog: Catalog, webhooks: WebhookConfiguration, serverID: String, logger: Logger) {
+    init(
+        store: ServerStore, blobs: BlobStore, catalog: Catalog, webhooks: WebhookConfiguration, serverID: String, logger: Logger,
+        metrics: ServerMetrics = ServerMetrics()
+    ) {
         self.store = store
         self.blobs = blobs
         self.catalog = catalog
-        self.webhooks = WebhookSender(configuration: webhooks, logger: logger)
+        self.webhooks = WebhookSender(configuration: webhooks, logger: logger, metrics: metrics)
         self.serverID = serverID
         self.logger = logger
+        self.metrics = metrics
     }
 
     /// Stores a new rule; its name must be unused and its remedy package must exist.

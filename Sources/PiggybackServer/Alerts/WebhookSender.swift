@@ -19,12 +19,15 @@ public final class WebhookSender: Service, Sendable {
     public let configuration: WebhookConfiguration
     let queue: WebhookQueue
     let logger: Logger
+    /// Counts deliveries by result (ok, failed).
+    let metrics: ServerMetrics
     private let session = Mutex<URLSession?>(nil)
 
-    /// A sender for `configuration`'s receivers.
-    public init(configuration: WebhookConfiguration, logger: Logger) {
+    /// A sender for `configuration`'s receivers; `metrics` counts its deliveries.
+    public init(configuration: WebhookConfiguration, logger: Logger, metrics: ServerMetrics = ServerMetrics()) {
         self.configuration = configuration
         self.logger = logger
+        self.metrics = metrics
         self.queue = WebhookQueue(configuration: configuration, logger: logger)
     }
 
@@ -81,11 +84,14 @@ public final class WebhookSender: Service, Sendable {
             let (_, response) = try await session.data(for: request)
             let status = (response as? HTTPURLResponse)?.statusCode ?? 0
             guard (200..<300).contains(status) else {
+                metrics.add(ServerMetrics.Name.webhookDeliveries, 1, [("result", "failed")])
                 await queue.failed(delivery, reason: "HTTP \(status)")
                 return
             }
+            metrics.add(ServerMetrics.Name.webhookDeliveries, 1, [("result", "ok")])
             logger.debug("webhook delivered", metadata: ["url": "\(delivery.url)", "alert": "\(delivery.alertID)", "event": "\(delivery.event)"])
         } catch {
+            metrics.add(ServerMetrics.Name.webhookDeliveries, 1, [("result", "failed")])
             await queue.failed(delivery, reason: error.localizedDescription)
         }
     }

@@ -78,11 +78,14 @@ enum AgentEndpoint {
         var session = AgentSession(context: context, remoteAddress: remote)
         var assembler = FrameAssembler(maxFrameSize: context.configuration.maxFrameSize)
         var closing = false
+        let metrics = context.metrics
+        var outcome = "dropped"
+        defer { metrics.sessionEnded(outcome: outcome) }
         for try await fragment in inbound {
             // After 1050/1090 the server has said its last word; it waits for the agent's
             // close frame (bounded by the WebSocket close timeout) and ignores anything else.
             if closing { continue }
-            let outcome: AgentSession.Outcome
+            let result: AgentSession.Outcome
             do {
                 guard
                     let frame = try assembler.append(
@@ -92,19 +95,27 @@ enum AgentEndpoint {
                         fin: fragment.fin
                     )
                 else { continue }
-                outcome = await session.receive(frame: frame)
+                metrics.received(code: TelexCodec.peekCode(frame))
+                if TelexCodec.peekCode(frame) == TelexCode.terminalError.rawValue { outcome = "agent_error" }
+                result = await session.receive(frame: frame)
                 if session.device != nil { authenticated.set() }
             } catch {
-                outcome = session.refuse(error)
+                result = session.refuse(error)
             }
-            for reply in outcome.replies {
+            for reply in result.replies {
                 let frame = try session.codec.encode(reply)
                 try await outbound.write(.binary(ByteBuffer(bytes: frame)))
+                metrics.sent(code: reply.code.rawValue)
+                if reply.code == .endAck { outcome = "ok" }
+                if reply.code == .serverError { outcome = "refused" }
             }
-            for frame in outcome.frames {
+            for frame in result.frames {
                 try await outbound.write(.binary(frame))
+                metrics.sent(code: TelexCode.delivery.rawValue)
+                let bytes = frame.withUnsafeReadableBytes { ChunkFrame.parse($0, code: .delivery)?.data.count ?? 0 }
+                metrics.add(ServerMetrics.Name.deliveredBytes, bytes)
             }
-            if outcome.close {
+            if result.close {
                 closing = true
                 try await outbound.close(.normalClosure, reason: nil)
             }

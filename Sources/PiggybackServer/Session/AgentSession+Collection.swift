@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import PiggybackProtocol
 
@@ -10,8 +11,15 @@ extension AgentSession {
             let orderID = try order.requireID()
             var wire = WireCollectOrder()
             wire.orderID = orderID.uuidString.lowercased()
-            wire.paths = (try? JSONDecoder().decode([String].self, from: Data(order.paths.utf8))) ?? []
+            wire.paths = order.pathList
             wire.maxBytes = UInt64(max(0, order.maxBytes))
+            wire.kind = switch order.kind {
+            case .files: .files
+            case .log: .log
+            case .journal: .journal
+            }
+            wire.sinceLast = order.sinceLast
+            wire.deleteAfter = order.deleteAfter
             instruction.orders.append(wire)
             dueOrders[orderID] = order
         }
@@ -25,12 +33,15 @@ extension AgentSession {
         case .file(let header):
             return Outcome(replies: [.collectionStatus(try await begin(header, deviceID: deviceID))])
         case .chunk(let chunk):
-            return Outcome(replies: [.collectionStatus(try await append(chunk, deviceID: deviceID))])
+            let complete = try chunk.data.withUnsafeBytes { bytes in
+                try write(itemID: chunk.itemID, offset: chunk.offset, bytes: bytes)
+            }
+            return Outcome(replies: [.collectionStatus(try await afterChunk(complete: complete, deviceID: deviceID))])
         case .done(let done):
             let orderID = try order(done.orderID)
             try await context.collections.complete(orderID: orderID, deviceID: deviceID, files: Int(done.files), problems: done.problems)
             if !done.problems.isEmpty {
-                logger.notice("collection problems", metadata: ["order": "\(done.orderID)", "problems": "\(done.problems.map { "\($0.path): \($0.reason)" })"])
+                logger.notice("collection problems", metadata: ["order": "\(done.orderID)", "problems": "\(done.problems.prefix(20).map { "\($0.path): \($0.reason)" })"])
             }
             var status = WireCollectionStatus()
             status.orderID = done.orderID
@@ -39,6 +50,20 @@ extension AgentSession {
         case nil:
             throw TelexError(.malformed, "collected data carries neither a file, a chunk nor a completion", code: 50)
         }
+    }
+
+    /// The fast path for 50 chunk frames: the data is written from the received frame,
+    /// without decoding it into a protobuf message (see `ChunkFrame`). Nil for any other frame.
+    mutating func receiveChunk(frame: [UInt8]) async throws -> Outcome? {
+        guard frame.count <= context.configuration.maxFrameSize,
+            let parsed = frame.withUnsafeBytes({ ChunkFrame.parse($0, code: .collectedData) })
+        else { return nil }
+        try sequence.receive(.collectedData)
+        guard let deviceID else { throw TelexError(.outOfSequence, "no authenticated device", code: 50) }
+        let complete = try frame.withUnsafeBytes { bytes in
+            try write(itemID: parsed.itemID, offset: parsed.offset, bytes: UnsafeRawBufferPointer(rebasing: bytes[parsed.data]))
+        }
+        return Outcome(replies: [.collectionStatus(try await afterChunk(complete: complete, deviceID: deviceID))])
     }
 
     func order(_ text: String) throws -> UUID {
@@ -67,26 +92,35 @@ extension AgentSession {
         var status = WireCollectionStatus()
         status.itemID = header.itemID
         status.orderID = header.orderID
-        if context.blobs.contains(sha256: sha), context.blobs.size(sha256: sha) == header.size {
-            // Already held (this or another terminal sent the same bytes): index, send nothing.
-            try await context.collections.index(deviceID: deviceID, orderID: orderID, header: header, sha256: sha)
-            await context.alerts.analyzeCollected(deviceID: deviceID, path: header.path, sha256: sha)
+        if dueOrders[orderID]?.sinceLast == true,
+            try await context.collections.alreadyHeld(deviceID: deviceID, orderID: orderID, path: header.path, sha256: sha)
+        {
+            // Since-last: the server has this content from this order or path; nothing travels twice.
+            context.metrics.add(ServerMetrics.Name.collectedUnchanged)
             status.received = header.size
             status.stored = true
             return status
         }
-        let partial = context.blobs.partialURL(key: "\(deviceID)-\(orderID.uuidString.lowercased())-\(sha)")
-        var received: UInt64 = 0
-        if let size = (try? FileManager.default.attributesOfItem(atPath: partial.path)[.size]) as? NSNumber {
-            received = min(size.uint64Value, header.size)
-            if size.uint64Value > header.size { try? FileManager.default.removeItem(at: partial); received = 0 }
+        if context.blobs.contains(sha256: sha), context.blobs.size(sha256: sha) == header.size {
+            // Already held (this or another terminal sent the same bytes): index, send nothing.
+            try await indexStored(deviceID: deviceID, orderID: orderID, header: header, sha256: sha)
+            status.received = header.size
+            status.stored = true
+            return status
         }
-        if received == 0 {
-            guard FileManager.default.createFile(atPath: partial.path, contents: nil) else {
-                throw ServerError(.storage, "cannot create \(partial.path); is the data directory writable and not full?")
-            }
+        let partial = context.blobs.partialURL(key: Collections.partialKey(deviceID: deviceID, orderID: orderID, sha256: sha))
+        let file = try PartialFile(url: partial)
+        var received = UInt64(max(0, (try? FileManager.default.attributesOfItem(atPath: partial.path)[.size] as? NSNumber)?.int64Value ?? 0))
+        if received > header.size {
+            try file.truncate(to: 0)
+            received = 0
         }
-        upload = UploadState(orderID: orderID, header: header, sha256: sha, partial: partial, received: received)
+        var hasher = SHA256()
+        if received > 0 {
+            // Resuming: the digest covers the bytes kept from an earlier session.
+            hasher = try Self.hash(partial, upTo: received)
+        }
+        upload = UploadState(orderID: orderID, header: header, sha256: sha, file: file, received: received, hasher: hasher)
         if received == header.size {
             return try await store(deviceID: deviceID)
         }
@@ -94,58 +128,88 @@ extension AgentSession {
         return status
     }
 
-    mutating func append(_ chunk: WireChunk, deviceID: String) async throws -> WireCollectionStatus {
-        guard var current = upload, current.header.itemID == chunk.itemID else {
-            throw TelexError(.outOfSequence, "chunk for \(chunk.itemID) without its file header", code: 50)
+    /// Writes one chunk of the current upload at its offset; true when the file is complete.
+    mutating func write(itemID: String, offset: UInt64, bytes: UnsafeRawBufferPointer) throws -> Bool {
+        guard var current = upload, current.header.itemID == itemID else {
+            throw TelexError(.outOfSequence, "chunk for \(itemID) without its file header", code: 50)
         }
-        guard chunk.offset == current.received else {
-            throw TelexError(.invalid, "chunk at offset \(chunk.offset), expected \(current.received)", code: 50)
+        guard offset == current.received else {
+            throw TelexError(.invalid, "chunk at offset \(offset), expected \(current.received)", code: 50)
         }
-        guard current.received + UInt64(chunk.data.count) <= current.header.size else {
+        guard current.received + UInt64(bytes.count) <= current.header.size else {
             throw TelexError(.invalid, "chunk runs past the announced size \(current.header.size)", code: 50)
         }
-        do {
-            let handle = try FileHandle(forWritingTo: current.partial)
-            defer { try? handle.close() }
-            try handle.seek(toOffset: current.received)
-            try handle.write(contentsOf: chunk.data)
-        } catch {
-            throw ServerError(.storage, "cannot write collected data: \(error); the terminal keeps its file for later")
-        }
-        current.received += UInt64(chunk.data.count)
+        try current.file.write(bytes, at: offset)
+        current.hasher.update(bufferPointer: bytes)
+        current.received += UInt64(bytes.count)
         upload = current
-        if current.received == current.header.size {
-            return try await store(deviceID: deviceID)
-        }
+        context.metrics.add(ServerMetrics.Name.collectedBytes, bytes.count)
+        return current.received == current.header.size
+    }
+
+    /// The answer to a chunk: bytes received so far, or, for the last one, the stored file.
+    mutating func afterChunk(complete: Bool, deviceID: String) async throws -> WireCollectionStatus {
+        if complete { return try await store(deviceID: deviceID) }
         var status = WireCollectionStatus()
-        status.itemID = chunk.itemID
-        status.orderID = current.header.orderID
-        status.received = current.received
+        status.itemID = upload?.header.itemID ?? ""
+        status.orderID = upload?.header.orderID ?? ""
+        status.received = upload?.received ?? 0
         return status
     }
 
-    /// The last byte arrived: check the digest, move the file into the blob store, index it.
+    /// The last byte arrived: check the digest, sync the file, move it into the blob store
+    /// (syncing its directory), index it, and only then answer `stored`; the terminal may
+    /// delete its copy on that answer.
     mutating func store(deviceID: String) async throws -> WireCollectionStatus {
         guard let current = upload else { throw TelexError(.internal, "no upload in progress", code: 50) }
         upload = nil
         var status = WireCollectionStatus()
         status.itemID = current.header.itemID
         status.orderID = current.header.orderID
-        do {
-            try context.blobs.commit(file: current.partial, expected: current.sha256)
-        } catch let error as ServerError where error.code == .invalid {
+        let digest = Hex.encode(current.hasher.finalize())
+        guard digest == current.sha256 else {
             // The file changed while it was read: drop it, the terminal retries next time.
             logger.notice("collected file digest mismatch", metadata: ["path": "\(current.header.path)"])
+            try? FileManager.default.removeItem(at: current.partial)
             status.received = 0
             status.stored = false
             return status
-        } catch {
-            throw ServerError(.storage, "cannot store collected file: \(error)")
         }
-        try await context.collections.index(deviceID: deviceID, orderID: current.orderID, header: current.header, sha256: current.sha256)
-        await context.alerts.analyzeCollected(deviceID: deviceID, path: current.header.path, sha256: current.sha256)
+        do {
+            try current.file.sync()
+            try context.blobs.place(file: current.partial, sha256: current.sha256)
+        } catch let error as ServerError {
+            throw error
+        } catch {
+            throw PartialFile.failure((error as NSError).code == Int(ENOSPC) ? ENOSPC : EIO, doing: "store the collected file \(current.header.path) (\(error))")
+        }
+        try await indexStored(deviceID: deviceID, orderID: current.orderID, header: current.header, sha256: current.sha256)
         status.received = current.header.size
         status.stored = true
         return status
+    }
+
+    /// Indexes a blob now held for the device and analyses it; a failed index (database
+    /// full) is a storage error, and the blob is indexed when the terminal sends it again.
+    func indexStored(deviceID: String, orderID: UUID, header: WireFileHeader, sha256: String) async throws {
+        do {
+            try await context.collections.index(deviceID: deviceID, orderID: orderID, header: header, sha256: sha256)
+        } catch {
+            throw ServerError(.storage, "cannot index the collected file \(header.path): \(error); the terminal keeps it and sends it again later")
+        }
+        await context.alerts.analyzeCollected(deviceID: deviceID, path: header.path, sha256: sha256)
+    }
+
+    /// The digest state of a partial's first `count` bytes.
+    static func hash(_ url: URL, upTo count: UInt64) throws -> SHA256 {
+        let handle = try FileHandle(forReadingFrom: url)
+        defer { try? handle.close() }
+        var hasher = SHA256()
+        var left = count
+        while left > 0, let data = try handle.read(upToCount: Int(min(left, 1 << 20))), !data.isEmpty {
+            hasher.update(data: data)
+            left -= UInt64(data.count)
+        }
+        return hasher
     }
 }

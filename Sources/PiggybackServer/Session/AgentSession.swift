@@ -50,6 +50,7 @@ struct AgentSession: Sendable {
     /// Handles one complete frame.
     mutating func receive(frame: [UInt8]) async -> Outcome {
         do {
+            if let outcome = try await receiveChunk(frame: frame) { return outcome }
             let telex = try codec.decode(frame)
             try sequence.receive(telex.code)
             return try await handle(telex)

@@ -17,6 +17,8 @@ struct ServerContext: Sendable {
     /// Log rules, alerts, analysis of collected files, webhooks (issue 6).
     let alerts: AlertCenter
     let authority: CertificateAuthority
+    /// Counters for `GET /metrics`, one registry per server.
+    let metrics: ServerMetrics
     let logger: Logger
     /// Agent endpoints, set once the listener is bound (the port may be chosen at bind time).
     let endpoints: EndpointBox
@@ -30,11 +32,13 @@ struct ServerContext: Sendable {
         self.store = store
         self.blobs = blobs
         self.catalog = Catalog(store: store, blobs: blobs, signer: signer, serverID: serverID)
-        self.collections = Collections(store: store, blobs: blobs)
+        let metrics = ServerMetrics()
+        self.metrics = metrics
+        self.collections = Collections(store: store, blobs: blobs, metrics: metrics)
         self.enrollment = Enrollment(store: store)
         self.inventory = InventoryStore(store: store)
         self.requests = InventoryRequests(store: store)
-        self.alerts = AlertCenter(store: store, blobs: blobs, catalog: catalog, webhooks: configuration.webhooks, serverID: serverID, logger: logger)
+        self.alerts = AlertCenter(store: store, blobs: blobs, catalog: catalog, webhooks: configuration.webhooks, serverID: serverID, logger: logger, metrics: metrics)
         self.authority = authority
         self.logger = logger
         self.endpoints = EndpointBox()

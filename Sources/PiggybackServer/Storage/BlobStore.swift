@@ -53,17 +53,56 @@ public struct BlobStore: Sendable {
             try? FileManager.default.removeItem(at: file)
             throw ServerError(.invalid, "content digest \(digest) does not match the announced \(expected)")
         }
+        try Self.sync(file: file)
+        try place(file: file, sha256: digest)
+        return digest
+    }
+
+    /// Moves a file whose content is already synced and whose digest is known into place,
+    /// durably: the blob's directory is synced after the rename (and the `blobs/` directory
+    /// when the blob's directory was created), so once this returns the blob survives a
+    /// power loss. When the blob exists already, the file is removed instead.
+    public func place(file: URL, sha256 digest: String) throws {
         let target = url(sha256: digest)
-        try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let directory = target.deletingLastPathComponent()
+        var created = false
+        if !FileManager.default.fileExists(atPath: directory.path) {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            created = true
+        }
         if FileManager.default.fileExists(atPath: target.path) {
             try FileManager.default.removeItem(at: file)
-        } else {
-            let handle = try FileHandle(forWritingTo: file)
-            try handle.synchronize()
-            try handle.close()
-            try FileManager.default.moveItem(at: file, to: target)
+            return
         }
-        return digest
+        guard rename(file.path, target.path) == 0 else {
+            throw ServerError(.storage, "cannot move \(file.lastPathComponent) into the blob store: \(String(cString: strerror(errno)))")
+        }
+        try Self.sync(directory: directory)
+        if created { try Self.sync(directory: directory.deletingLastPathComponent()) }
+    }
+
+    /// fsync(2) on a file, so its bytes are on disk.
+    public static func sync(file: URL) throws {
+        let fd = open(file.path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw ServerError(.storage, "cannot open \(file.lastPathComponent) to sync it: \(String(cString: strerror(errno)))")
+        }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else {
+            throw ServerError(.storage, "cannot sync \(file.lastPathComponent) to disk: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// fsync(2) on a directory, so a rename or a new entry in it is on disk.
+    public static func sync(directory: URL) throws {
+        let fd = open(directory.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw ServerError(.storage, "cannot open the directory \(directory.path) to sync it: \(String(cString: strerror(errno)))")
+        }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else {
+            throw ServerError(.storage, "cannot sync the directory \(directory.path): \(String(cString: strerror(errno)))")
+        }
     }
 
     /// SHA-256 of a file, read in 1 MiB pieces.

@@ -46,6 +46,7 @@ public final class ServerStore: Sendable {
         migrations.add(CreateHistoryIndex())
         migrations.add(CreateDeliveryColumns())
         migrations.add(CreateAlertTables())
+        migrations.add(CreateCollectionColumns())
         let migrator = Migrator(databases: databases, migrations: migrations, logger: logger, on: eventLoop, migrationLogLevel: .debug)
         do {
             try await migrator.setupIfNeeded().get()

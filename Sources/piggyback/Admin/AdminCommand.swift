@@ -8,7 +8,7 @@ struct AdminCommand: AsyncParsableCommand {
         abstract: "Administer the fleet through the server's admin API.",
         subcommands: [
             EnrollTokenCommand.self, DevicesCommand.self, DeviceCommand.self, PackageCommand.self, PackagesCommand.self,
-            AssignCommand.self, DeliveriesCommand.self, CollectCommand.self, FilesCommand.self, InventoryRequestCommand.self, InventoryRequestsCommand.self,
+            AssignCommand.self, DeliveriesCommand.self, CollectCommand.self, CollectionsCommand.self, FilesCommand.self, InventoryRequestCommand.self, InventoryRequestsCommand.self,
             LogRuleCommand.self, LogRulesCommand.self, AlertsCommand.self, AlertCommand.self,
         ]
     )
