@@ -38,39 +38,14 @@ struct DownloadStore {
         return out.isEmpty ? "_" : String(out.prefix(200))
     }
 
-    /// SHA-256 of the first `count` bytes readable from `handle` (from its start).
-    static func sha256(of handle: FileHandle, count: UInt64) throws -> String {
-        try handle.seek(toOffset: 0)
-        var hasher = SHA256()
-        var left = count
-        while left > 0, let data = try handle.read(upToCount: Int(min(left, 1 << 20))), !data.isEmpty {
-            hasher.update(data: data)
-            left -= UInt64(data.count)
-        }
-        return Hex.encode(hasher.finalize())
-    }
-
     /// A digest fed with the first `count` bytes of `url` (a partial download being resumed).
     static func hasher(of url: URL, count: UInt64) throws -> SHA256 {
         let handle = try FileHandle(forReadingFrom: url)
         defer { try? handle.close() }
-        var hasher = SHA256()
-        var left = count
-        while left > 0, let data = try handle.read(upToCount: Int(min(left, 1 << 20))), !data.isEmpty {
-            hasher.update(data: data)
-            left -= UInt64(data.count)
+        do {
+            return try FileDigest.hasher(descriptor: handle.fileDescriptor, count: count)
+        } catch {
+            throw AgentError(.storage, "\(url.lastPathComponent): \(error)")
         }
-        guard left == 0 else { throw AgentError(.storage, "\(url.lastPathComponent) is shorter than expected") }
-        return hasher
-    }
-
-    static func sha256(of url: URL) throws -> String {
-        let handle = try FileHandle(forReadingFrom: url)
-        defer { try? handle.close() }
-        var hasher = SHA256()
-        while let data = try handle.read(upToCount: 1 << 20), !data.isEmpty {
-            hasher.update(data: data)
-        }
-        return Hex.encode(hasher.finalize())
     }
 }
