@@ -535,6 +535,24 @@ def mail_loop(ns, start, seconds, every, out):
         k += 1
 
 
+def yield_and_reclaim(bg, n_fg, n_all, window, cap):
+    """bg: background bytes per bucket from the foreground's first bucket; the foreground ran for
+    n_fg buckets, the quiet phase after it ends at n_all. Yield: from the first moment after
+    which the background averages <= 10 % of capacity over the next window and over the rest of
+    the foreground. Reclaim: from the foreground's end to the first moment after which it
+    averages >= 80 % over the next window and until the quiet phase ends. Both need at least two
+    windows left, and suffix means keep a bursty sender (curl --limit-rate pauses and bursts)
+    from passing by chance. None: never."""
+    yield_s = reclaim_s = None
+    for i in range(0, n_fg - 2 * window + 1):
+        if sum(bg[i:i + window]) <= 0.10 * cap * window and sum(bg[i:n_fg]) <= 0.10 * cap * (n_fg - i):
+            yield_s = i * BUCKET; break
+    for i in range(n_fg, n_all - 2 * window + 1):
+        if sum(bg[i:i + window]) >= 0.80 * cap * window and sum(bg[i:n_all]) >= 0.80 * cap * (n_all - i):
+            reclaim_s = (i - n_fg) * BUCKET; break
+    return yield_s, reclaim_s
+
+
 def run_one(bed, svc, sniffer, args, work, scenario, cand, rep):
     p = args.phases
     fg_index = 0 if scenario == "own" else 1
@@ -593,18 +611,7 @@ def run_one(bed, svc, sniffer, args, work, scenario, cand, rep):
     fg_stop = b_bulk + (active[-1] + 1 if active else b_bulk_end - b_bulk)
     window = max(1, int(round(p["window"] / BUCKET)))
     bgs = bg_series(fg_start, b_inter)
-    # Yield: from the first moment after which the background averages <= 10 % of capacity for
-    # the rest of the foreground (and over the next window); reclaim: from the first moment after
-    # the foreground stops after which it averages >= 80 % until the next phase. Suffix means
-    # keep a bursty sender (curl --limit-rate pauses and bursts) from passing by chance.
-    yield_s = reclaim_s = None
-    n_fg, n_all = fg_stop - fg_start, b_inter - fg_start
-    for i in range(0, n_fg - window + 1):
-        if sum(bgs[i:i + window]) <= 0.10 * cap * window and sum(bgs[i:n_fg]) <= 0.10 * cap * (n_fg - i):
-            yield_s = i * BUCKET; break
-    for i in range(n_fg, n_all - window + 1):
-        if sum(bgs[i:i + window]) >= 0.80 * cap * window and sum(bgs[i:n_all]) >= 0.80 * cap * (n_all - i):
-            reclaim_s = (i - n_fg) * BUCKET; break
+    yield_s, reclaim_s = yield_and_reclaim(bgs, fg_stop - fg_start, b_inter - fg_start, window, cap)
     during = bgs[:max(1, fg_stop - fg_start)]
     result.update({
         "yield_s": yield_s, "reclaim_s": reclaim_s,
@@ -678,7 +685,7 @@ def print_table(summary, args, out=sys.stdout):
     num = lambda v, f="{:.1f}": "–" if v is None else f.format(v)
     for scenario, rows in summary.items():
         print(f"\n{SCENARIOS[scenario]} — medians of {args.runs} run(s); capacity {args.down_mbit:g}/{args.up_mbit:g} Mbit/s, "
-              f"{args.delay_ms:g} ms each way, {args.buffer_ms:g} ms buffer", file=out)
+              f"{args.delay_ms:g} ms each way ({args.delay_mode}), {args.buffer_ms:g} ms buffer", file=out)
         head = f"{'candidate':<28}{'fg Mbit/s':>10}{'fg loss':>10}{'fetch p95':>11}{'inflation':>11}{'ping p95':>10}{'added':>9}" \
                f"{'idle used':>11}{'bg in fg':>10}{'yield':>8}{'reclaim':>9}"
         print(head, file=out); print("-" * len(head), file=out)
@@ -691,6 +698,22 @@ def print_table(summary, args, out=sys.stdout):
                   f"{pct(r['idle_share']):>11}{pct(r['bg_share_during_bulk']):>10}{y:>8}{rc:>9}{err}", file=out)
 
 # ---------------------------------------------------------------------------------------------
+
+def report(path):
+    with open(path) as f:
+        saved = json.load(f)
+    args = argparse.Namespace(**saved["config"])
+    cap = args.down_mbit * 1e6 / 8 * BUCKET
+    window = max(1, int(round(args.phases["window"] / BUCKET)))
+    for r in saved["runs"]:
+        s = r.get("series")
+        if s and "error" not in r:
+            ph = s["phases"]
+            bg = s["bg"][ph["fg_start"]:ph["interactive"]]
+            r["yield_s"], r["reclaim_s"] = yield_and_reclaim(bg, ph["fg_stop"] - ph["fg_start"], ph["interactive"] - ph["fg_start"], window, cap)
+    print_table(summarize(saved["runs"], args), args)
+    return 0
+
 
 def ensure_tools(args):
     needed = {"ip": "iproute2", "tc": "iproute2", "iperf3": "iperf3", "curl": "curl"}
@@ -731,6 +754,7 @@ def parse_args():
     ap.add_argument("--mail-every", type=float, default=2.0)
     ap.add_argument("--ping-hz", type=float, default=50)
     ap.add_argument("--start-timeout", type=float, default=60)
+    ap.add_argument("--report", metavar="FILE", help="print the table of an earlier --json FILE (yield and reclaim recomputed from --series)")
     ap.add_argument("--keep", action="store_true", help="keep the work folder (logs) after the run")
     ap.add_argument("--no-install", action="store_true", help="do not apt-get install missing tools")
     args = ap.parse_args()
@@ -754,6 +778,8 @@ def main():
     if len(sys.argv) > 2 and sys.argv[1] == "--role":
         return run_role(sys.argv[2:])
     args = parse_args()
+    if args.report:
+        return report(args.report)
     if os.getuid() != 0:
         sys.exit("load_bench.py needs root (network namespaces, tc)")
     if not os.access(os.path.join(args.bin, "piggyback"), os.X_OK):
@@ -781,6 +807,7 @@ def main():
     try:
         try:
             bed.setup()
+            args.delay_mode = bed.delay_mode
             log(f"test bed up ({bed.delay_mode} delay); starting the servers")
             svc = Services(bed, args, work)
             size = svc.add_package("loadbench", args.size_mib)
