@@ -391,6 +391,29 @@ struct SessionDriver {
         }
     }
 
+    @Test func equalSegmentsAtTwoPlacesAreBothKeptAndAnalysed() async throws {
+        try await CollectionHarness.with { h in
+            _ = try await h.context.alerts.addRule(try LogRuleSpec(name: "io", pattern: "I/O error"))
+            let device = try await h.device()
+            let order = try await h.order(.init(deviceID: device, paths: ["/var/log/kern.log"], kind: .log, sinceLast: true))
+            let line = Self.bytes("sda: I/O error\n")
+            var session = try await h.session(device)
+            _ = try await session.orders()
+            #expect(try await session.upload(order: order, path: "/var/log/kern.log", data: line, segment: true, streamOffset: 0).stored)
+            // The same line appended again: new data at a new offset (its bytes are held
+            // already, so none travel), indexed and counted.
+            let (second, _) = try await session.header(order: order, path: "/var/log/kern.log", data: line, segment: true, streamOffset: UInt64(line.count))
+            #expect(second.stored)
+            #expect(try await h.indexed(device).count == 2)
+            #expect(try await h.context.alerts.alerts(deviceID: device).first?.count == 2)
+            // A segment re-sent at the same place (its answer was lost): held, not indexed again.
+            let (resent, _) = try await session.header(order: order, path: "/var/log/kern.log", data: line, segment: true, streamOffset: UInt64(line.count))
+            #expect(resent.stored)
+            #expect(try await h.indexed(device).count == 2)
+            #expect(try await h.context.alerts.alerts(deviceID: device).first?.count == 2)
+        }
+    }
+
     @Test func assemblyCountsGapsAndSkipsCoveredSegments() {
         let blob = URL(fileURLWithPath: "/b")
         let t = Date()

@@ -18,11 +18,16 @@ extension AlertCenter {
 
     /// The session's hook: analyses a file just stored and indexed. Never fails the upload:
     /// problems are logged. A file this device sent before (same content) is not analysed
-    /// again, so a standing order without `--since-last` does not count lines twice.
-    func analyzeCollected(deviceID: String, path: String, sha256: String) async {
+    /// again, so a standing order without `--since-last` does not count lines twice. A log
+    /// segment (`segmentOffset`) is the same only at the same place of the same log: equal
+    /// lines appended twice are two segments, both analysed.
+    func analyzeCollected(deviceID: String, path: String, sha256: String, segmentOffset: Int64? = nil) async {
         do {
-            let copies = try await CollectedFileRecord.query(on: store.db)
-                .filter(\.$deviceID == deviceID).filter(\.$sha256 == sha256).count()
+            var query = CollectedFileRecord.query(on: store.db).filter(\.$deviceID == deviceID).filter(\.$sha256 == sha256)
+            if let segmentOffset {
+                query = query.filter(\.$path == path).filter(\.$segmentFlag == true).filter(\.$streamOffsetValue == segmentOffset)
+            }
+            let copies = try await query.count()
             guard copies <= 1 else {
                 logger.debug("collected file already analysed", metadata: ["device": "\(deviceID)", "path": "\(path)"])
                 return

@@ -97,12 +97,16 @@ struct Collections: Sendable {
     }
 
     /// Since-last: whether the device already delivered this content from this order or at
-    /// this path, so the file is answered as stored without being sent again.
-    func alreadyHeld(deviceID: String, orderID: UUID, path: String, sha256: String) async throws -> Bool {
-        try await CollectedFileRecord.query(on: store.db)
-            .filter(\.$deviceID == deviceID).filter(\.$sha256 == sha256)
-            .group(.or) { $0.filter(\.$orderID == orderID).filter(\.$path == path) }
-            .first() != nil
+    /// this path, so the file is answered as stored without being sent again. A log segment
+    /// counts as held only at the same offset of the same log (the same lines appended
+    /// again are new data).
+    func alreadyHeld(deviceID: String, orderID: UUID, header: WireFileHeader, sha256: String) async throws -> Bool {
+        let query = CollectedFileRecord.query(on: store.db).filter(\.$deviceID == deviceID).filter(\.$sha256 == sha256)
+        if header.segment {
+            return try await query.filter(\.$path == header.path).filter(\.$segmentFlag == true)
+                .filter(\.$streamOffsetValue == Int64(clamping: header.streamOffset)).first() != nil
+        }
+        return try await query.group(.or) { $0.filter(\.$orderID == orderID).filter(\.$path == header.path) }.first() != nil
     }
 
     /// Indexes a stored blob as a file collected from a device. Committed durably before it

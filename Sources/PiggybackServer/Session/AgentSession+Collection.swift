@@ -92,10 +92,11 @@ extension AgentSession {
         var status = WireCollectionStatus()
         status.itemID = header.itemID
         status.orderID = header.orderID
-        if dueOrders[orderID]?.sinceLast == true,
-            try await context.collections.alreadyHeld(deviceID: deviceID, orderID: orderID, path: header.path, sha256: sha)
+        if dueOrders[orderID]?.sinceLast == true || header.segment,
+            try await context.collections.alreadyHeld(deviceID: deviceID, orderID: orderID, header: header, sha256: sha)
         {
-            // Since-last: the server has this content from this order or path; nothing travels twice.
+            // Since-last: the server has this content from this order or path (a segment: at
+            // this place of this log, e.g. re-sent after a lost answer); nothing travels twice.
             context.metrics.add(ServerMetrics.Name.collectedUnchanged)
             status.received = header.size
             status.stored = true
@@ -197,7 +198,8 @@ extension AgentSession {
         } catch {
             throw ServerError(.storage, "cannot index the collected file \(header.path): \(error); the terminal keeps it and sends it again later")
         }
-        await context.alerts.analyzeCollected(deviceID: deviceID, path: header.path, sha256: sha256)
+        await context.alerts.analyzeCollected(
+            deviceID: deviceID, path: header.path, sha256: sha256, segmentOffset: header.segment ? Int64(clamping: header.streamOffset) : nil)
     }
 
     /// The digest state of a partial's first `count` bytes.
