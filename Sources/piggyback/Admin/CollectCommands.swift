@@ -121,7 +121,8 @@ struct CollectionsCommand: AsyncParsableCommand {
         if orders.isEmpty { return print("no collection orders") }
         for (index, order) in orders.enumerated() {
             if index > 0 { print("") }
-            print("\(order.id)  \(order.kind) \(order.paths.joined(separator: " "))  → \(order.target)  [\(order.flags)]  \(order.created_at)")
+            let paths = order.paths.isEmpty ? "(whole journal)" : order.paths.joined(separator: " ")
+            print("\(order.id)  \(order.kind) \(paths)  → \(order.target)  [\(order.flags)]  \(order.created_at)")
             let rows = (order.devices ?? []).map { device in
                 let state = device.state == "uploading" ? "uploading (\(device.uploading_bytes) B)" : device.state
                 let problems = device.problems.map { "\($0.path): \($0.reason)" }.joined(separator: "; ")
