@@ -21,6 +21,8 @@ public struct Agent: Sendable {
     public let locator: ServerLocator
     /// The daemon's open consent question, answered over the control socket (`ask` policy).
     public let consent: ConsentBroker?
+    /// The running session's transfers and their throttle, for `status` and progress bars.
+    public let transfers = TransferBoard()
 
     /// Creates an agent; `trace` receives one line per telex when set.
     public init(
@@ -151,6 +153,7 @@ public struct Agent: Sendable {
         let trace = self.trace
         let positions = self.positions
         let consent = self.consent
+        let transfers = self.transfers
         let run: @Sendable () async throws -> Void = {
             try await WebSocketClient.connect(url: endpoint.url, configuration: wsConfiguration, tlsConfiguration: tlsConfiguration, logger: logger) { inbound, outbound, _ in
                 var session = ManagementSession(
@@ -159,6 +162,7 @@ public struct Agent: Sendable {
                     policy: policy, positions: positions
                 )
                 session.consent = consent
+                session.board = transfers
                 do {
                     let report = try await session.run()
                     outcome.withLock { $0 = .success(report) }

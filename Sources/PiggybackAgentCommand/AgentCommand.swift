@@ -57,6 +57,8 @@ public struct AgentCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "Delivery") var delivery: DeliveryOptions
 
+    @OptionGroup(title: "Transfer pacing") var pacing: ThrottleOptions
+
     @OptionGroup(title: "Resident daemon") var daemon: DaemonOptions
 
     @Option(name: .long, help: "Resident mode: minutes between offline inventory collections.")
@@ -109,6 +111,7 @@ public struct AgentCommand: AsyncParsableCommand {
         configuration.journal.allowed = collectJournal
         configuration.journal.directory = journalDirectory.map { URL(fileURLWithPath: $0) }
         delivery.apply(to: &configuration)
+        try pacing.apply(to: &configuration)
         return configuration
     }
 
@@ -179,10 +182,15 @@ public struct AgentCommand: AsyncParsableCommand {
 
     /// Runs one session and prints its summary; failures exit non-zero with the reason.
     public static func runOnce(_ agent: Agent) async throws {
+        let bar = ProgressBar.isTerminal ? Task { await ProgressBar(board: agent.transfers).run() } : nil
         do {
             let report = try await agent.runSession()
+            bar?.cancel()
+            _ = await bar?.value
             print(SessionSummary.text(report))
         } catch let error as AgentError {
+            bar?.cancel()
+            _ = await bar?.value
             FileHandle.standardError.write(Data("piggyback agent: \(error.message)\n".utf8))
             throw ExitCode(SessionSummary.exitCode(error.code))
         }

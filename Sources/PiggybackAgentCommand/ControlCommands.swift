@@ -42,6 +42,10 @@ struct StatusCommand: AsyncParsableCommand {
         }
         if let policy = status.policy, let limit = policy.maxDeliveryBytes { print("policy: deliveries ≤ \(limit) B (\(policy.reason))") }
         if let next = status.nextSessionAt { print("next session at \(when(next))") }
+        for transfer in status.transfers ?? [] {
+            print("transfer: \(ProgressBar.line(transfer))")
+            if transfer.throttle != "off" { print("  rate: \(transfer.throttle)") }
+        }
     }
 }
 

@@ -29,6 +29,9 @@ struct TestAgent {
             // The listed servers only: tests send nothing to addresses they did not create.
             discovery: DiscoveryConfiguration(methods: [.list])
         )
+        // Loopback transfers under a fully parallel test run would look like a busy CPU and a
+        // delayed link to the throttle; tests of the throttle turn it on themselves.
+        configuration.throttle.enabled = false
         configure(&configuration)
         agent = Agent(configuration: configuration, logger: logger, trace: { line in lines.append(line) }, consent: consentBroker)
     }

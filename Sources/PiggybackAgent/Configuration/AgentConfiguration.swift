@@ -45,6 +45,8 @@ public struct AgentConfiguration: Sendable {
     public var inventoryInterval: Duration
     /// A session uses the latest collection when it is younger than this, else collects anew.
     public var inventoryMaxAge: Duration
+    /// How downloads and uploads stay out of the user's way (rate controller, signals, caps).
+    public var throttle = ThrottleConfiguration()
     /// How `--journal` collection orders read the systemd journal.
     public var journal = JournalConfiguration()
     /// How the `ask` consent policy asks: timeout, default answer, notify-send.

@@ -92,7 +92,9 @@ public struct AgentDaemon: Service {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             encoder.dateEncodingStrategy = .iso8601
-            let snapshot = await status.status
+            var snapshot = await status.status
+            let transfers = await agent.transfers.current
+            snapshot.transfers = transfers.isEmpty ? nil : transfers
             return (try? String(decoding: encoder.encode(snapshot), as: UTF8.self)) ?? "{}"
         }
     }

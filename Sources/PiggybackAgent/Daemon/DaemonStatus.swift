@@ -32,6 +32,8 @@ public struct DaemonStatus: Sendable, Codable, Equatable {
     public var busy = false
     /// When the next session is due (after debounce, minimum interval and jitter).
     public var nextSessionAt: Date?
+    /// The running session's transfers: progress, rate, and why the throttle chose it.
+    public var transfers: [TransferBoard.Transfer]?
     public var pid = Int(getpid())
     public var startedAt = Date()
 

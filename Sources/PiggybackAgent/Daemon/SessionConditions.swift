@@ -54,7 +54,7 @@ public struct ConditionsConfiguration: Sendable {
 
     /// The session policy under `conditions`: the smallest applicable delivery limit.
     public func policy(for conditions: SessionConditions) -> SessionPolicy {
-        var policy = SessionPolicy()
+        var policy = SessionPolicy(metered: conditions.metered, lowBattery: conditions.lowBattery)
         if conditions.metered {
             policy.maxDeliveryBytes = meteredMaxDeliveryBytes
             policy.reason = "metered link (\(conditions.meteredSource))"
@@ -74,8 +74,14 @@ public struct SessionPolicy: Sendable, Codable, Equatable {
     /// Why the limit applies, for the item's detail and `status`.
     public var reason: String
 
-    public init(maxDeliveryBytes: UInt64? = nil, reason: String = "") {
+    /// Gates for the transfer throttle: the link is metered, the battery low.
+    public var metered = false
+    public var lowBattery = false
+
+    public init(maxDeliveryBytes: UInt64? = nil, reason: String = "", metered: Bool = false, lowBattery: Bool = false) {
         self.maxDeliveryBytes = maxDeliveryBytes
         self.reason = reason
+        self.metered = metered
+        self.lowBattery = lowBattery
     }
 }

@@ -16,6 +16,21 @@ extension ManagementSession {
         try? FileManager.default.createDirectory(
             at: configuration.dataDirectory.appendingPathComponent("outbox"), withIntermediateDirectories: true)
         try? FileManager.default.createDirectory(at: spoolDirectory, withIntermediateDirectories: true)
+        guard !instruction.orders.isEmpty else { return }
+        // The throttle samples the load only while this session uploads.
+        let throttle = await transferThrottle()
+        await throttle.start()
+        do {
+            try await collectOrders(instruction)
+        } catch {
+            await throttle.stop()
+            await board?.clear()
+            throw error
+        }
+        await throttle.stop()
+    }
+
+    mutating func collectOrders(_ instruction: WireCollectInstruction) async throws {
         for order in instruction.orders {
             var problems: [WireCollectProblem] = []
             var files: UInt32 = 0

@@ -140,14 +140,39 @@ extension ManagementSession {
             status.items.append(progress(item, .receiving, received))
             active[item.itemID] = download
         }
+        let throttle = await transferThrottle()
+        var limits = transferLimits(await throttle.decision)
+        if configuration.throttle.enabled, !active.isEmpty {
+            status.maxChunkSize = UInt32(limits.chunk)
+            status.maxWindow = UInt32(limits.window)
+        }
         try await channel.send(.deliveryStatus(status))
         let started = ContinuousClock.now
         defer { if report.downloadedBytes > 0 { report.downloadSeconds = (ContinuousClock.now - started).seconds } }
+        await throttle.start()
+        await throttle.sent(count: window)
+        do {
+            try await receiveChunks(&active, store: store, throttle: throttle, limits: &limits)
+        } catch {
+            await throttle.stop()
+            await board?.clear()
+            throw error
+        }
+        await throttle.stop()
+    }
 
+    /// 1030 chunks in, one 70 out for each, paced by the throttle: delaying the 70 is what
+    /// slows the server (it sends only while the window has room).
+    mutating func receiveChunks(
+        _ active: inout [String: ActiveDownload], store: DownloadStore, throttle: TransferThrottle<ContinuousClock>, limits: inout (chunk: Int, window: Int)
+    ) async throws {
+        var silentAcks = 0
         while !active.isEmpty {
             guard case .chunk(let itemID, let offset, let data) = try await channel.receiveDelivery() else {
                 throw unexpected()
             }
+            await throttle.answered()
+            await throttle.moved(bytes: data.readableBytes)
             guard var download = active[itemID] else {
                 // A chunk of an item given up on: acknowledge it, so the server's window moves on.
                 try await channel.send(.deliveryStatus(WireDeliveryStatus()))
@@ -165,18 +190,43 @@ extension ManagementSession {
                 if download.received == download.item.size {
                     update.items.append(try await complete(&download, store: store))
                     active[itemID] = nil
+                    await board?.finish(itemID)
                 } else {
                     update.items.append(progress(download.item, .receiving, download.received))
                     active[itemID] = download
+                    await noteTransfer(
+                        throttle, key: itemID, direction: "download", name: "\(download.item.name)@\(download.item.version)",
+                        done: download.received, total: download.item.size)
                 }
             } catch {
                 // Disk full or similar: keep the partial for the next session, stop this item.
                 try? download.handle.close()
                 active[itemID] = nil
+                await board?.finish(itemID)
                 update.items.append(progress(download.item, .failed, download.received, "terminal storage: \(error)"))
                 report.failed.append("\(download.item.name)@\(download.item.version): \(error)")
             }
+            // How many chunks this 70 releases at the server: one, plus a wider window's
+            // growth; a narrower window's next acknowledgements release none. The round-trip
+            // timer pairs each release with the chunk that answers it.
+            var releases = 1
+            if !active.isEmpty {
+                try await throttle.pace(bytes: data.readableBytes)
+                let now = transferLimits(await throttle.decision)
+                if configuration.throttle.enabled, now != limits {
+                    update.maxChunkSize = UInt32(now.chunk)
+                    update.maxWindow = UInt32(now.window)
+                    if now.window > limits.window { releases += now.window - limits.window }
+                    if now.window < limits.window { silentAcks += limits.window - now.window }
+                    limits = now
+                }
+            }
             try await channel.send(.deliveryStatus(update))
+            if silentAcks > 0 && releases == 1 {
+                silentAcks -= 1
+            } else {
+                await throttle.sent(count: releases)
+            }
         }
     }
 

@@ -66,9 +66,13 @@ extension ManagementSession {
         var next = status.received
         var inFlight = 0
         if next > 0 && !status.stored { channel.trace.note("resuming \(item.path) at \(next) of \(item.count) B") }
+        let throttle = await transferThrottle()
+        var acknowledged = status.received
         while !status.stored {
-            while inFlight < window && next < item.count {
-                let count = Int(min(UInt64(chunkSize), item.count - next))
+            let limits = transferLimits(await throttle.decision)
+            while inFlight < limits.window && next < item.count {
+                let count = Int(min(UInt64(limits.chunk), item.count - next))
+                try await throttle.pace(bytes: count)
                 let sent = try await channel.sendChunk(
                     code: .collectedData, itemID: digest, offset: next, from: descriptor, at: item.start + next, count: count)
                 guard sent else {
@@ -76,6 +80,7 @@ extension ManagementSession {
                     for _ in 0..<inFlight { _ = try await channel.receive() }
                     return .failed("file shrank while being read; will retry next session")
                 }
+                await throttle.sent()
                 report.uploadedBytes += count
                 next += UInt64(count)
                 inFlight += 1
@@ -85,6 +90,12 @@ extension ManagementSession {
                 return .failed(Self.changedWhileSending)
             }
             guard case .collectionStatus(let ack) = try await channel.receive() else { throw unexpected() }
+            await throttle.answered()
+            if ack.received > acknowledged {
+                await throttle.moved(bytes: Int(ack.received - acknowledged))
+                acknowledged = ack.received
+            }
+            await noteTransfer(throttle, key: digest, direction: "upload", name: item.path, done: acknowledged, total: item.count)
             status = ack
             inFlight -= 1
             if ack.received == 0 && !ack.stored && next >= item.count {
@@ -92,6 +103,7 @@ extension ManagementSession {
                 return .failed(Self.changedWhileSending)
             }
         }
+        await board?.finish(digest)
         return .stored(sha256: digest)
     }
 }

@@ -23,6 +23,12 @@ struct ManagementSession {
     var consent: ConsentBroker?
     var chunkSize = 256 * 1024
     var window = 8
+    /// Paces this session's transfers (created with the session, sampling only during transfers).
+    var throttle: TransferThrottle<ContinuousClock>?
+    /// Progress of the running transfers, shared with `agent status` and the progress bar.
+    var board: TransferBoard?
+    /// The throttle reason last written to the trace.
+    var tracedRateReason: RateDecision.Reason?
 
     mutating func run() async throws -> SessionReport {
         var discover = WireDiscover()

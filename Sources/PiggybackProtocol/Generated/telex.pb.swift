@@ -624,6 +624,13 @@ public nonisolated struct WireDeliveryStatus: Sendable {
 
   public var items: [WireItemProgress] = []
 
+  /// The terminal's rate controller: largest chunk and most unacknowledged chunks it
+  /// wants from now on (0 = no change). Small chunks and a short window keep the data in
+  /// flight, and so the queue the terminal adds at a bottleneck, small while it yields.
+  public var maxChunkSize: UInt32 = 0
+
+  public var maxWindow: UInt32 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1895,7 +1902,7 @@ nonisolated extension WireItemProgress.State: SwiftProtobuf._ProtoNameProviding 
 
 nonisolated extension WireDeliveryStatus: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".DeliveryStatus"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}items\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}items\0\u{3}max_chunk_size\0\u{3}max_window\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1904,6 +1911,8 @@ nonisolated extension WireDeliveryStatus: SwiftProtobuf.Message, SwiftProtobuf._
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeRepeatedMessageField(value: &self.items) }()
+      case 2: try { try decoder.decodeSingularUInt32Field(value: &self.maxChunkSize) }()
+      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.maxWindow) }()
       default: break
       }
     }
@@ -1913,11 +1922,19 @@ nonisolated extension WireDeliveryStatus: SwiftProtobuf.Message, SwiftProtobuf._
     if !self.items.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.items, fieldNumber: 1)
     }
+    if self.maxChunkSize != 0 {
+      try visitor.visitSingularUInt32Field(value: self.maxChunkSize, fieldNumber: 2)
+    }
+    if self.maxWindow != 0 {
+      try visitor.visitSingularUInt32Field(value: self.maxWindow, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: WireDeliveryStatus, rhs: WireDeliveryStatus) -> Bool {
     if lhs.items != rhs.items {return false}
+    if lhs.maxChunkSize != rhs.maxChunkSize {return false}
+    if lhs.maxWindow != rhs.maxWindow {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -76,6 +76,9 @@ extension AgentSession {
         }
         let first = !downloads.accepted
         downloads.accepted = true
+        // The terminal may narrow (never widen) the chunk size and the window while it yields.
+        if status.maxChunkSize > 0 { downloads.chunkLimit = max(1024, Int(status.maxChunkSize)) }
+        if status.maxWindow > 0 { downloads.windowLimit = Int(status.maxWindow) }
         for progress in status.items {
             guard var item = downloads.items[progress.itemID] else {
                 throw TelexError(.invalid, "delivery status names item \(progress.itemID), which was not offered", code: 70)
@@ -110,8 +113,9 @@ extension AgentSession {
     /// nothing is left (one copy: file → frame; see `ChunkFrame`).
     mutating func fillWindow() throws -> [ByteBuffer] {
         var out: [ByteBuffer] = []
-        let chunkSize = UInt64(context.configuration.chunkSize)
-        while downloads.inFlight < context.configuration.window, let id = downloads.nextToSend(), var item = downloads.items[id] {
+        let chunkSize = UInt64(min(context.configuration.chunkSize, downloads.chunkLimit ?? .max))
+        let window = min(context.configuration.window, downloads.windowLimit ?? .max)
+        while downloads.inFlight < window, let id = downloads.nextToSend(), var item = downloads.items[id] {
             let offset = item.nextOffset ?? 0
             let count = Int(min(chunkSize, item.size - offset))
             out.append(try chunkFrame(item.blob, itemID: id, offset: offset, count: count))

@@ -19,6 +19,9 @@ struct DownloadPlan: Sendable {
     var order: [String] = []
     var accepted = false
     var inFlight = 0
+    /// Limits the terminal's rate controller asked for in its latest 70 (nil: the server's).
+    var chunkLimit: Int?
+    var windowLimit: Int?
 
     mutating func add(_ item: Item) {
         items[item.itemID] = item
