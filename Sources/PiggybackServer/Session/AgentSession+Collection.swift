@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import NIOPosix
 import PiggybackProtocol
 
 extension AgentSession {
@@ -102,14 +103,15 @@ extension AgentSession {
             status.stored = true
             return status
         }
+        let partial = context.blobs.partialURL(key: Collections.partialKey(deviceID: deviceID, orderID: orderID, sha256: sha))
         if context.blobs.contains(sha256: sha), context.blobs.size(sha256: sha) == header.size {
             // Already held (this or another terminal sent the same bytes): index, send nothing.
+            try? FileManager.default.removeItem(at: partial)
             try await indexStored(deviceID: deviceID, orderID: orderID, header: header, sha256: sha)
             status.received = header.size
             status.stored = true
             return status
         }
-        let partial = context.blobs.partialURL(key: Collections.partialKey(deviceID: deviceID, orderID: orderID, sha256: sha))
         let file = try PartialFile(url: partial)
         var received = UInt64(max(0, (try? FileManager.default.attributesOfItem(atPath: partial.path)[.size] as? NSNumber)?.int64Value ?? 0))
         if received > header.size {
@@ -119,7 +121,8 @@ extension AgentSession {
         var hasher = SHA256()
         if received > 0 {
             // Resuming: the digest covers the bytes kept from an earlier session.
-            hasher = try Self.hash(partial, upTo: received)
+            let prefix = received
+            hasher = try await NIOThreadPool.singleton.runIfActive { Digest(hasher: try Self.hash(partial, upTo: prefix)) }.hasher
         }
         upload = UploadState(orderID: orderID, header: header, sha256: sha, file: file, received: received, hasher: hasher)
         if received == header.size {
@@ -177,8 +180,12 @@ extension AgentSession {
             return status
         }
         do {
-            try current.file.sync()
-            try context.blobs.place(file: current.partial, sha256: current.sha256)
+            // fsync of a large file takes a while: off the session's thread.
+            let (file, blobs, sha) = (current.file, context.blobs, current.sha256)
+            try await NIOThreadPool.singleton.runIfActive {
+                try file.sync()
+                try blobs.place(file: file.url, sha256: sha)
+            }
         } catch let error as ServerError {
             throw error
         } catch {
@@ -200,6 +207,12 @@ extension AgentSession {
         }
         await context.alerts.analyzeCollected(
             deviceID: deviceID, path: header.path, sha256: sha256, segmentOffset: header.segment ? Int64(clamping: header.streamOffset) : nil)
+    }
+
+    /// A digest state carried back from the thread pool (`SHA256` is a plain value that
+    /// does not declare `Sendable`).
+    struct Digest: @unchecked Sendable {
+        var hasher: SHA256
     }
 
     /// The digest state of a partial's first `count` bytes.
