@@ -14,7 +14,7 @@ import Testing
         var state = UInt64.random(in: 1...UInt64.max)
         for index in bytes.indices {
             state = state &* 6364136223846793005 &+ 1442695040888963407
-            bytes[index] = index % 100 == 99 ? 0x0A : UInt8(0x20 + (state >> 33) % 90)
+            bytes[index] = index % 100 == 99 || index == count - 1 ? 0x0A : UInt8(0x20 + (state >> 33) % 90)
         }
         return Data(bytes)
     }

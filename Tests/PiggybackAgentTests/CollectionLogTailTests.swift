@@ -114,7 +114,7 @@ import Testing
     }
 
     @Test func anInterruptedSegmentIsSentAgainWithTheSameBytes() throws {
-        try append(String(repeating: "a", count: 100))
+        try append(String(repeating: "a", count: 99) + "\n")
         var cursor = LogCursor(orderID: "o", source: log.path)
         let tail = LogTail(path: log.path, resolved: log.path, scratchDirectory: directory)
         let planned = try tail.plan(after: cursor).segments
@@ -124,9 +124,18 @@ import Testing
         cursor.offset = 0
         cursor.pendingEnd = 100
         cursor.fingerprint = ""
-        try append(String(repeating: "b", count: 50))
+        try append(String(repeating: "b", count: 49) + "\n")
         let again = try tail.plan(after: cursor).segments
         #expect(again.map(\.start) == [0, 100])
         #expect(again.map(\.count) == [100, 50])
+    }
+
+    @Test func aLineBeingWrittenWaitsForTheNextCollection() throws {
+        try append("complete\nhalf a li")
+        let first = try collect(LogCursor(orderID: "o", source: log.path))
+        #expect(first.text == "complete\n")
+        try append("ne\nnext\n")
+        let second = try collect(first.cursor)
+        #expect(second.text == "half a line\nnext\n")
     }
 }

@@ -8,16 +8,17 @@ struct LogRotation {
 
     var compressed: Bool { path.hasSuffix(".gz") }
 
-    /// Whether this rotation is the file the cursor was taken on: same identity (renamed),
-    /// or the same first bytes (copied and truncated, or compressed).
+    /// Whether this rotation is the file the cursor was taken on. Its first bytes decide
+    /// (renamed, copied and truncated, or compressed alike): inode numbers are reused as soon
+    /// as a rotation is compressed and its original deleted, so identity alone would mistake a
+    /// newer file for the old one. With nothing stored yet, identity is all there is.
     func holds(_ cursor: LogCursor) throws -> Bool {
         let count = min(cursor.offset, LogCursor.fingerprintBytes)
+        guard count > 0 else { return !compressed && info.same(as: cursor) }
         if !compressed {
-            if info.same(as: cursor) { return true }
             guard info.size >= cursor.offset else { return false }
             return try LogFileInfo.fingerprint(of: URL(fileURLWithPath: path), count: count) == cursor.fingerprint
         }
-        guard count > 0 else { return false }
         var source = try GzipChunkSource(try FileChunkSource(url: URL(fileURLWithPath: path)))
         var prefix: [UInt8] = []
         while prefix.count < Int(count), let chunk = try? source.nextChunk() {

@@ -28,7 +28,7 @@ struct LogTail {
         if cursor.inode != 0, current.same(as: cursor), current.size >= cursor.offset,
             try LogFileInfo.fingerprint(of: URL(fileURLWithPath: resolved), count: min(cursor.offset, LogCursor.fingerprintBytes)) == cursor.fingerprint
         {
-            segments += try tail(of: current, file: URL(fileURLWithPath: resolved), from: cursor.offset, cursor: cursor)
+            segments += try tail(of: current, file: URL(fileURLWithPath: resolved), from: cursor.offset, cursor: cursor, live: true)
             return (segments, notes)
         }
         var base = cursor.streamOffset
@@ -53,16 +53,24 @@ struct LogTail {
         }
         var fresh = LogCursor(orderID: cursor.orderID, source: cursor.source)
         fresh.streamBase = base
-        segments += try tail(of: current, file: URL(fileURLWithPath: resolved), from: 0, cursor: fresh)
+        segments += try tail(of: current, file: URL(fileURLWithPath: resolved), from: 0, cursor: fresh, live: true)
         return (segments, notes)
     }
 
     /// The range `[from, size)` of a file, split at a pending end so an interrupted segment
     /// is sent again with the same bytes (and the server resumes it).
-    func tail(of info: LogFileInfo, file: URL, from offset: UInt64, cursor: LogCursor, scratch: Bool = false) throws -> [LogSegment] {
+    ///
+    /// The live log is cut after its last complete line (a line being written waits for the
+    /// next collection), so the server's analysis never sees half a line; a rotated file is
+    /// complete and goes whole.
+    func tail(of info: LogFileInfo, file: URL, from offset: UInt64, cursor: LogCursor, scratch: Bool = false, live: Bool = false) throws -> [LogSegment] {
         var cuts: [UInt64] = [offset]
         if cursor.pendingEnd > offset, cursor.pendingEnd < info.size { cuts.append(cursor.pendingEnd) }
-        cuts.append(info.size)
+        var end = info.size
+        if live, end > max(offset, cuts.last ?? offset) {
+            end = try Self.lineEnd(of: file, from: max(offset, cursor.pendingEnd), to: end)
+        }
+        cuts.append(max(end, cuts.last ?? offset))
         var segments: [LogSegment] = []
         var after = cursor
         after.device = info.device
@@ -76,6 +84,25 @@ struct LogTail {
                 mtime: info.mtime, cursorAfter: after, scratch: scratch))
         }
         return segments
+    }
+
+    /// The end of the last complete line in `[start, end)`; `start` when none is complete.
+    /// A "line" longer than `longest` is cut where it stands (a log without newlines still travels).
+    static func lineEnd(of file: URL, from start: UInt64, to end: UInt64, longest: UInt64 = 1 << 20) throws -> UInt64 {
+        let handle = try FileHandle(forReadingFrom: file)
+        defer { try? handle.close() }
+        var position = end
+        while position > start {
+            let piece = min(UInt64(64 << 10), position - start)
+            try handle.seek(toOffset: position - piece)
+            let data = try handle.read(upToCount: Int(piece)) ?? Data()
+            if let newline = data.lastIndex(of: 0x0A) {
+                return position - piece + UInt64(data.distance(from: data.startIndex, to: newline)) + 1
+            }
+            position -= piece
+            if end - position >= longest { return end }
+        }
+        return start
     }
 
     /// Rotated siblings of the log (`NAME.1`, `NAME.2.gz`, `NAME-20261126[.gz]`), oldest first.
