@@ -456,6 +456,27 @@ class Services:
 # ---------------------------------------------------------------------------------------------
 # Background candidates.
 
+REASONS = {  # RateDecision.Reason: the phrase `--trace` prints → the raw value
+    "using idle capacity": "unlimited", "yielding to other traffic": "foreign_traffic",
+    "yielding: round trips above target": "delay", "yielding: CPU busy": "cpu", "capped by configuration": "cap",
+    "metered link": "gate_metered", "on battery": "gate_battery",
+    "brief pause to re-measure the base delay": "probing_base_delay", "ramping up": "recovering"}
+UNITS = {"B": 1, "KiB": 1024, "MiB": 1 << 20, "GiB": 1 << 30}
+
+
+def parse_rate_line(line):
+    """The throttle's trace line, `rate: 16.0 KiB/s, yielding to other traffic (link 2.4 MiB/s,
+    base RTT 41 ms, queue 3 ms); foreign 1.2 KiB/s; CPU others 52 %; CPU pressure 1 %`, as
+    {rate (B/s), reason, details, signals}; also `throttle key=value ...`. None otherwise."""
+    m = re.search(r"\brate: ([0-9.]+) (B|KiB|MiB|GiB)/s, ([^(;]+?)\s*(?:\(([^)]*)\))?\s*(?:;\s*(.*))?$", line)
+    if m:
+        phrase = m.group(3).strip()
+        return {"rate": round(float(m.group(1)) * UNITS[m.group(2)]), "reason": REASONS.get(phrase, phrase),
+                "details": m.group(4) or "", "signals": (m.group(5) or "").strip()}
+    m = re.search(r"\bthrottle((?:\s+[\w.-]+=\S+)+)", line)
+    return dict(kv.split("=", 1) for kv in m.group(1).split()) if m else None
+
+
 class Background:
     """Keeps one candidate's transfer running in `terminal` until stopped (restarting it, as a
     fresh agent, should it finish early); records the agent's `throttle` trace lines."""
@@ -491,9 +512,8 @@ class Background:
             for line in self.proc.stdout:
                 now = time.monotonic()
                 logf.write(f"{now - self.t0:9.3f} {line}")
-                m = re.search(r"\bthrottle((?:\s+[\w.-]+=\S+)+)", line)
-                if m and len(self.trace) < 5000:
-                    fields = dict(kv.split("=", 1) for kv in m.group(1).split())
+                fields = parse_rate_line(line)
+                if fields and len(self.trace) < 5000:
                     self.trace.append({"t": round(now, 3), **fields})
                 m = re.search(r"downloaded: (\d+) B in ([0-9.]+) s", line)
                 if m:
@@ -739,8 +759,8 @@ def parse_args():
     ap.add_argument("--candidates", default="a,b,c,d,e", help="subset of a,b,c,d,e (a, the reference, is always run)")
     ap.add_argument("--scenarios", default="own,other", help="own (foreground on the agent's terminal), other (on terminal2)")
     ap.add_argument("--agent-args", default="", help="extra arguments for both agent candidates (d, e)")
-    ap.add_argument("--adaptive-args", default="", help="extra arguments for d, the agent with its controller (e.g. '--throttle adaptive')")
-    ap.add_argument("--unthrottled-args", default="", help="extra arguments for e, the agent without it (e.g. '--throttle off')")
+    ap.add_argument("--adaptive-args", default="--throttle adaptive", help="extra arguments for d, the agent with its controller")
+    ap.add_argument("--unthrottled-args", default="--throttle off", help="extra arguments for e, the agent without it")
     ap.add_argument("--down-mbit", type=float, default=20)
     ap.add_argument("--up-mbit", type=float, default=5)
     ap.add_argument("--delay-ms", type=float, default=20, help="one-way delay, each way")
