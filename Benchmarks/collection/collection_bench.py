@@ -62,7 +62,7 @@ class Agent:
         self.root = os.path.join(work, "outbox")
         os.makedirs(self.root, exist_ok=True)
         self.args = [os.path.join(bin_dir, "piggyback"), "agent", "--data", self.data, "--once", "--discovery", "list",
-                     "--server", f"wss://127.0.0.1:{server.port}/v1/session", "--collect-root", self.root]
+                     "--server", f"wss://127.0.0.1:{server.port}/v1/session", "--collect-root", self.root, "--throttle", "off"]
         self.run(["--enroll", token])
 
     def run(self, extra=()):

@@ -73,7 +73,7 @@ class Server:
 def agent_once(bin_dir, server, work, token, label):
     data = os.path.join(work, f"agent-{label}")
     out = subprocess.run([os.path.join(bin_dir, "piggyback"), "agent", "--data", data, "--enroll", token, "--once",
-                          "--discovery", "list", "--server", f"wss://127.0.0.1:{server.port}/v1/session"],
+                          "--discovery", "list", "--server", f"wss://127.0.0.1:{server.port}/v1/session", "--throttle", "off"],
                          capture_output=True, text=True, timeout=3600)
     shutil.rmtree(data, ignore_errors=True)
     if out.returncode != 0:
@@ -121,7 +121,7 @@ def main():
             for i in range(args.agents):
                 data = os.path.join(work, f"mem-{i}")
                 procs.append((data, subprocess.Popen([os.path.join(args.bin, "piggyback"), "agent", "--data", data, "--enroll", token, "--once",
-                    "--discovery", "list", "--server", f"wss://127.0.0.1:{server.port}/v1/session"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)))
+                    "--discovery", "list", "--server", f"wss://127.0.0.1:{server.port}/v1/session", "--throttle", "off"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)))
             started = time.monotonic()
             ok = 0
             for data, proc in procs:

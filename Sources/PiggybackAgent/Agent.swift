@@ -163,6 +163,7 @@ public struct Agent: Sendable {
                 )
                 session.consent = consent
                 session.board = transfers
+                session.serverPort = endpoint.port
                 do {
                     let report = try await session.run()
                     outcome.withLock { $0 = .success(report) }

@@ -13,6 +13,13 @@ enum FileDigest {
         Hex.encode(try hasher(descriptor: descriptor, from: start, count: count).finalize())
     }
 
+    /// The same, computed on a thread of its own at idle CPU and I/O priority: hashing a
+    /// large collected file must not compete with the user's work.
+    /// `strict`: SCHED_IDLE and idle I/O (the throttle is on), else nice 19.
+    static func sha256Idle(descriptor: Int32, from start: UInt64 = 0, count: UInt64, strict: Bool) async throws -> String {
+        try await IdleThread.run(name: "piggyback-hash", strict: strict) { try sha256(descriptor: descriptor, from: start, count: count) }
+    }
+
     /// A digest fed with `count` bytes at `start` (to be continued by the caller).
     static func hasher(descriptor: Int32, from start: UInt64 = 0, count: UInt64) throws -> SHA256 {
         var hasher = SHA256()

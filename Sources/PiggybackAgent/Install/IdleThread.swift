@@ -7,16 +7,21 @@ import Glibc
 /// Runs blocking install work (unpacking, copying) on its own thread at nice 19, so it neither
 /// holds a Swift concurrency thread for minutes nor competes with the user's work for the CPU.
 enum IdleThread {
-    static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    ///
+    /// `strict` goes further (`IdlePriority`: SCHED_IDLE and the idle I/O class): the thread
+    /// runs only when nothing else wants the CPU or the disk.
+    static func run<T: Sendable>(name: String = "piggyback-install", strict: Bool = false, _ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             let thread = Thread {
                 // On Linux the nice value is per thread: this lowers only the worker.
-                if let thread = currentThreadID() {
+                if strict {
+                    try? IdlePriority.applyToCurrentThread()
+                } else if let thread = currentThreadID() {
                     _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(thread), 19)
                 }
                 continuation.resume(with: Result { try body() })
             }
-            thread.name = "piggyback-install"
+            thread.name = name
             thread.start()
         }
     }

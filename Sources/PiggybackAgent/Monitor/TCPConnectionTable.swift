@@ -81,8 +81,13 @@ final class TCPConnectionTable: Sendable {
     /// Inodes of the sockets this process holds open, from the `socket:[INODE]` links in
     /// /proc/self/fd.
     static func ownSocketInodes() -> Set<UInt64> {
-        var inodes: Set<UInt64> = []
-        guard let directory = opendir("/proc/self/fd") else { return inodes }
+        Set(ownSockets().map(\.inode))
+    }
+
+    /// This process's socket descriptors and their inodes.
+    static func ownSockets() -> [(descriptor: Int32, inode: UInt64)] {
+        var sockets: [(descriptor: Int32, inode: UInt64)] = []
+        guard let directory = opendir("/proc/self/fd") else { return sockets }
         defer { closedir(directory) }
         var target = [CChar](repeating: 0, count: 64)
         let prefix = Array("socket:[".utf8)
@@ -90,16 +95,16 @@ final class TCPConnectionTable: Sendable {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
                 String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
             }
-            guard name.first?.isNumber == true else { continue }
+            guard let descriptor = Int32(name) else { continue }
             let length = readlink("/proc/self/fd/" + name, &target, target.count - 1)
             guard length > prefix.count + 1 else { continue }
             let bytes = target[..<length].map { UInt8(bitPattern: $0) }
             guard bytes.starts(with: prefix), bytes.last == 0x5D,
                   let inode = TCPConnection.decimal(bytes[prefix.count..<(length - 1)])
             else { continue }
-            inodes.insert(inode)
+            sockets.append((descriptor, inode))
         }
-        return inodes
+        return sockets
     }
 }
 #endif

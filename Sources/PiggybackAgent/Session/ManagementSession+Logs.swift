@@ -69,7 +69,7 @@ extension ManagementSession {
         let count = segment.start + segment.count - start
         let digest: String
         do {
-            digest = try FileDigest.sha256(descriptor: descriptor, from: start, count: count)
+            digest = try await FileDigest.sha256Idle(descriptor: descriptor, from: start, count: count, strict: configuration.throttle.enabled)
         } catch {
             return "cannot read: \(error)"
         }
@@ -149,7 +149,7 @@ extension ManagementSession {
             start = segment.count - limit
             problems.append(problem(segment.source, "\(segment.count) new bytes are above the order's limit of \(limit); sent only the last \(limit)"))
         }
-        let digest = try FileDigest.sha256(descriptor: descriptor, from: start, count: segment.count - start)
+        let digest = try await FileDigest.sha256Idle(descriptor: descriptor, from: start, count: segment.count - start, strict: configuration.throttle.enabled)
         let item = UploadItem(
             orderID: orderID, path: segment.source, file: segment.file, start: start, count: segment.count - start, mtime: segment.mtime,
             segment: true, streamOffset: segment.streamOffset + start)

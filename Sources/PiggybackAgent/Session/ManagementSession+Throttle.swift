@@ -6,6 +6,12 @@ extension ManagementSession {
         if let throttle { return throttle }
         let created = TransferThrottle(configuration: configuration.throttle, logger: logger)
         await created.setConditions(metered: policy.metered, onBattery: policy.lowBattery)
+        if configuration.throttle.enabled, let serverPort {
+            // The kernel's RTT of this connection is the delay signal (see `SessionSocket`).
+            let socket = await SessionSocket.descriptor(remotePort: serverPort)
+            await created.watch(socket: socket)
+            channel.trace.note(socket == nil ? "rate: no socket found for TCP_INFO; timing acknowledgements" : "rate: delay from the kernel's RTT of the session socket")
+        }
         throttle = created
         return created
     }

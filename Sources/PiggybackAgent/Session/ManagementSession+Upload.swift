@@ -19,7 +19,7 @@ extension ManagementSession {
             defer { close(descriptor) }
             let digest: String
             do {
-                digest = try FileDigest.sha256(descriptor: descriptor, count: item.count)
+                digest = try await FileDigest.sha256Idle(descriptor: descriptor, count: item.count, strict: configuration.throttle.enabled)
             } catch {
                 return .failed("cannot read: \(error)")
             }

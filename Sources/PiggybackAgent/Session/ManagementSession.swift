@@ -27,6 +27,8 @@ struct ManagementSession {
     var throttle: TransferThrottle<ContinuousClock>?
     /// Progress of the running transfers, shared with `agent status` and the progress bar.
     var board: TransferBoard?
+    /// The server's TCP port, to find the session's socket for TCP_INFO.
+    var serverPort: Int?
     /// The throttle reason last written to the trace.
     var tracedRateReason: RateDecision.Reason?
 
