@@ -111,6 +111,13 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: done.path), "deleted after the server stored it")
         let (status, content) = try await server.admin("GET", "/v1/devices/\(id)/files/content?path=\(done.path)")
         #expect(status == 200 && content == result)
+
+        // The server's metrics counted the sessions, the telexes, the bytes and the skipped files.
+        let (_, metrics) = try await server.admin("GET", "/metrics")
+        let text = String(decoding: metrics, as: UTF8.self)
+        #expect(Self.metric(text, "piggyback_sessions_total{outcome=\"ok\"}") == 5)
+        #expect(Self.metric(text, "piggyback_collected_bytes_total") == Double(90_000 + changed.count + result.count))
+        #expect(Self.metric(text, "piggyback_telexes_received_total{code=\"10\"}") == 5)
         try await server.stop()
     }
 
@@ -145,6 +152,11 @@ import Testing
         let files = try await server.adminJSON("GET", "/v1/devices/\(id)/files") as? [[String: Any]]
         #expect(files?.first?["sha256"] as? String == Hex.encode(SHA256.hash(data: big)))
         try await server.stop()
+    }
+
+    /// The value of one Prometheus sample line (`name{labels} value`).
+    static func metric(_ text: String, _ name: String) -> Double? {
+        text.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ").last ?? "") }
     }
 
     static func largestPartial(under directory: URL) -> UInt64 {
