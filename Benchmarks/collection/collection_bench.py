@@ -18,42 +18,10 @@ Log growth: a standing `--log` order over a log of --log-mib MiB; after the firs
 1 MiB is appended and the next session's telex bytes sent (everything, not only chunks) are read
 from the summary.
 """
-import argparse, json, os, re, shutil, statistics, subprocess, tempfile, time, urllib.request, ssl
+import argparse, os, re, shutil, statistics, subprocess, sys, tempfile
 
-def free_port():
-    import socket
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); port = s.getsockname()[1]; s.close(); return port
-
-class Server:
-    def __init__(self, bin_dir, work):
-        self.data = os.path.join(work, "server")
-        self.port, self.admin = free_port(), free_port()
-        self.proc = subprocess.Popen([
-            os.path.join(bin_dir, "piggyback"), "server", "--data", self.data,
-            "--listen", f"127.0.0.1:{self.port}", "--admin-listen", f"127.0.0.1:{self.admin}", "--admin-tls",
-            "--discovery-port", "0", "--log-level", "warning"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        token_file = os.path.join(self.data, "admin-token")
-        for _ in range(600):
-            if os.path.exists(token_file):
-                try:
-                    self.token = open(token_file).read().strip()
-                    self.call("GET", "/v1/health")
-                    return
-                except Exception:
-                    pass
-            time.sleep(0.1)
-        raise RuntimeError("server did not start")
-
-    def call(self, method, path, body=None):
-        ctx = ssl._create_unverified_context()
-        req = urllib.request.Request(f"https://127.0.0.1:{self.admin}{path}", method=method,
-                                     headers={"Authorization": f"Bearer {self.token}"})
-        if body is not None:
-            req.data = json.dumps(body).encode(); req.add_header("Content-Type", "application/json")
-        return json.loads(urllib.request.urlopen(req, context=ctx, timeout=600).read() or b"null")
-
-    def stop(self):
-        self.proc.terminate(); self.proc.wait(30)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from piggyback_server import Server  # noqa: E402
 
 class Agent:
     def __init__(self, bin_dir, server, work, token):

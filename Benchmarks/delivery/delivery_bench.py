@@ -19,38 +19,10 @@ Memory: N agents download a large package at the same time; the server's peak RS
 """
 import argparse, json, os, re, shutil, statistics, subprocess, sys, tempfile, time, urllib.request, ssl
 
-def free_port():
-    import socket
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); port = s.getsockname()[1]; s.close(); return port
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from piggyback_server import Server as BaseServer, free_port  # noqa: E402
 
-class Server:
-    def __init__(self, bin_dir, work, extra=()):
-        self.data = os.path.join(work, "server")
-        self.port, self.admin = free_port(), free_port()
-        self.proc = subprocess.Popen([
-            os.path.join(bin_dir, "piggyback"), "server", "--data", self.data,
-            "--listen", f"127.0.0.1:{self.port}", "--admin-listen", f"127.0.0.1:{self.admin}", "--admin-tls",
-            "--discovery-port", "0", "--log-level", "warning", *extra], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        token_file = os.path.join(self.data, "admin-token")
-        for _ in range(600):
-            if os.path.exists(token_file):
-                try:
-                    self.token = open(token_file).read().strip()
-                    self.call("GET", "/v1/health")
-                    return
-                except Exception:
-                    pass
-            time.sleep(0.1)
-        raise RuntimeError("server did not start")
-
-    def call(self, method, path, body=None, data=None):
-        ctx = ssl._create_unverified_context()
-        req = urllib.request.Request(f"https://127.0.0.1:{self.admin}{path}", method=method,
-                                     headers={"Authorization": f"Bearer {self.token}"})
-        if body is not None:
-            req.data = json.dumps(body).encode(); req.add_header("Content-Type", "application/json")
-        return json.loads(urllib.request.urlopen(req, context=ctx, timeout=600).read() or b"null")
-
+class Server(BaseServer):
     def add_package(self, name, size_mib, work):
         path = os.path.join(work, f"{name}.bin")
         with open(path, "wb") as f:
@@ -62,13 +34,6 @@ class Server:
         self.call("POST", "/v1/assignments", {"package": name, "all": True})
         os.remove(path)
         return size_mib * (1 << 20) + 17
-
-    def peak_rss_kib(self):
-        with open(f"/proc/{self.proc.pid}/status") as f:
-            return next(int(l.split()[1]) for l in f if l.startswith("VmHWM"))
-
-    def stop(self):
-        self.proc.terminate(); self.proc.wait(30)
 
 def agent_once(bin_dir, server, work, token, label):
     data = os.path.join(work, f"agent-{label}")

@@ -50,8 +50,9 @@ extension ManagementSession {
         return files
     }
 
-    /// Sends one segment and moves the cursor; nil when stored, else why not.
-    mutating func send(_ segment: LogSegment, orderID: String, limit: UInt64, problems: inout [WireCollectProblem]) async throws -> String? {
+    /// Sends one segment and moves the cursor; nil when stored, else why not. `pending` is
+    /// the cursor saved before sending (default: this range of this file, re-sent as is).
+    mutating func send(_ segment: LogSegment, orderID: String, limit: UInt64, problems: inout [WireCollectProblem], pending given: LogCursor? = nil) async throws -> String? {
         var start = segment.start
         if segment.count > limit {
             start = segment.start + segment.count - limit
@@ -61,10 +62,12 @@ extension ManagementSession {
         guard descriptor >= 0 else { return "cannot open: \(String(cString: strerror(errno)))" }
         defer { close(descriptor) }
         // Remember the range before sending: a cut upload is re-sent with the same bytes.
-        var pending = segment.cursorAfter
-        pending.offset = start
-        pending.pendingEnd = segment.start + segment.count
-        pending.fingerprint = (try? LogFileInfo.fingerprint(of: segment.file, count: min(start, LogCursor.fingerprintBytes))) ?? ""
+        var pending = given ?? segment.cursorAfter
+        if given == nil {
+            pending.offset = start
+            pending.pendingEnd = segment.start + segment.count
+            pending.fingerprint = (try? LogFileInfo.fingerprint(of: segment.file, count: min(start, LogCursor.fingerprintBytes))) ?? ""
+        }
         try await registry.saveLogCursor(pending)
         let count = segment.start + segment.count - start
         let digest: String
@@ -120,15 +123,13 @@ extension ManagementSession {
                 try? FileManager.default.removeItem(at: file)
                 continue
             }
-            var segment = LogSegment(
+            let segment = LogSegment(
                 source: source, file: file, start: 0, count: excerpt.size, streamOffset: cursor.offset, mtime: Date(), cursorAfter: after, scratch: true)
             // The pending excerpt's own end cursor rides in the fingerprint field until stored.
-            segment.cursorAfter = after
             var pending = cursor
             pending.pendingEnd = excerpt.size
             pending.fingerprint = excerpt.cursor
-            try await registry.saveLogCursor(pending)
-            if let reason = try await sendExcerpt(segment, orderID: order.orderID, limit: limit, problems: &problems) {
+            if let reason = try await send(segment, orderID: order.orderID, limit: limit, problems: &problems, pending: pending) {
                 problems.append(problem(source, reason))
                 continue
             }
@@ -137,29 +138,6 @@ extension ManagementSession {
             report.collected.append(source)
         }
         return files
-    }
-
-    /// Sends a journal excerpt as one segment; nil when stored.
-    mutating func sendExcerpt(_ segment: LogSegment, orderID: String, limit: UInt64, problems: inout [WireCollectProblem]) async throws -> String? {
-        let descriptor = open(segment.file.path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return "cannot open: \(String(cString: strerror(errno)))" }
-        defer { close(descriptor) }
-        var start: UInt64 = 0
-        if segment.count > limit {
-            start = segment.count - limit
-            problems.append(problem(segment.source, "\(segment.count) new bytes are above the order's limit of \(limit); sent only the last \(limit)"))
-        }
-        let digest = try await FileDigest.sha256Idle(descriptor: descriptor, from: start, count: segment.count - start, strict: configuration.throttle.enabled)
-        let item = UploadItem(
-            orderID: orderID, path: segment.source, file: segment.file, start: start, count: segment.count - start, mtime: segment.mtime,
-            segment: true, streamOffset: segment.streamOffset + start)
-        switch try await upload(item, descriptor: descriptor, sha256: digest) {
-        case .stored:
-            try await registry.saveLogCursor(segment.cursorAfter)
-            return nil
-        case .failed(let reason):
-            return reason
-        }
     }
 
     static func fileSafe(_ text: String) -> String {
