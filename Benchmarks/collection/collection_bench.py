@@ -68,7 +68,7 @@ def main():
             if not match or int(match.group(1)) != size:
                 raise RuntimeError("no upload of the whole file in:\n" + output)
             ours.append(size / float(match.group(2)))
-            curl = subprocess.run(["curl", "-sfk", "-X", "PUT", "-T", path, "-o", "/dev/null", "-w", "%{size_upload} %{time_total}",
+            curl = subprocess.run(["curl", "-sfk", "-X", "PUT", "-H", "Expect:", "-T", path, "-o", "/dev/null", "-w", "%{size_upload} %{time_total}",
                                    "-H", f"Authorization: Bearer {server.token}", f"https://127.0.0.1:{server.admin}/v1/uploads"],
                                   capture_output=True, text=True, check=True)
             sent, seconds = curl.stdout.split()
