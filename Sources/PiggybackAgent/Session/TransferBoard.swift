@@ -17,6 +17,17 @@ public actor TransferBoard {
         public var throttle: String
         /// The decision's reason alone (`foreignTraffic`, `delay`, …) for scripts.
         public var reason: String
+
+        /// A transfer's state as the board keeps it.
+        public init(direction: String, name: String, done: UInt64, total: UInt64, bytesPerSecond: Double, throttle: String, reason: String) {
+            self.direction = direction
+            self.name = name
+            self.done = done
+            self.total = total
+            self.bytesPerSecond = bytesPerSecond
+            self.throttle = throttle
+            self.reason = reason
+        }
     }
 
     private var transfers: [String: Transfer] = [:]

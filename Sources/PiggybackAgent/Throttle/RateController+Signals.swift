@@ -53,7 +53,9 @@ extension RateController {
         guard let throughput, throughput > 0, [.startup, .recovering, .cruising].contains(phase),
               [.unlimited, .recovering].contains(decision.reason) else { return }
         linkRates.add(throughput, at: now)
-        linkRate = linkRates.value(at: now) ?? linkRate
+        // The estimate does not age out while we yield (we learn nothing about the link then):
+        // it falls only when delay shows the link itself slowed (see `backOff`).
+        linkRate = max(linkRates.value(at: now) ?? 0, linkRate ?? 0)
     }
 
     /// The rate after caps and gates, with the reason that binds.

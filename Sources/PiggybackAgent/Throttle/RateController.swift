@@ -99,9 +99,11 @@ public struct RateController<Instant: InstantProtocol>: Sendable where Instant.D
 
     /// Yields: the rate drops by `backoffFactor` (to the floor by default).
     mutating func backOff(_ reason: RateDecision.Reason, throughput: Double?, at now: Instant) {
-        if reason == .delay, phase == .cruising, let throughput, let known = linkRate, throughput < known {
-            // Delay while cruising with nothing foreign in sight: the link may have slowed.
-            // Aim the recovery at what it delivered, not at the old estimate.
+        if reason == .delay, phase == .cruising, let throughput, let known = linkRate, throughput < known, rate >= known * 0.8 {
+            // Delay while cruising at the estimate with nothing foreign in sight: the link may
+            // have slowed. Aim the recovery at what it delivered, not at the old estimate.
+            // (Below the estimate — still climbing back after a yield — delay says someone
+            // else's queue, not a slower link.)
             linkRate = max(configuration.floorRate, throughput)
             linkRates.reset(to: max(configuration.floorRate, throughput), at: now)
         }
