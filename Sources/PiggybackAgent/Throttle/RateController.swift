@@ -149,8 +149,11 @@ public struct RateController<Instant: InstantProtocol>: Sendable where Instant.D
                 rate *= pow(2, elapsed / configuration.startupDoublingTime.seconds)
             }
         case .recovering:
+            // Back towards the learned rate; only a queue near the target stops the climb (the
+            // kernel's smoothed RTT still carries the last queue for a while after a yield, so
+            // the cruise setpoint would stop it at the floor). Above the target is a back-off.
             let target = max(configuration.floorRate, (linkRate ?? rate) * configuration.recoveryShare)
-            if let queuing, queuing > setpoint {
+            if let queuing, queuing > configuration.targetQueuingDelay / 2, rate > configuration.floorRate * 4 {
                 phase = .cruising
             } else {
                 rate = target - (target - rate) * exp(-elapsed / configuration.recoveryTimeConstant.seconds)
