@@ -29,26 +29,28 @@ import Testing
 
     @Test func aGrownLogSendsOnlyWhatWasAppendedAcrossRotations() async throws {
         let server = try await TestServer.start()
-        let agent = TestAgent()
+        // A debug build in a fully parallel run moves a few MiB/s: room for the first upload.
+        let agent = TestAgent { $0.sessionTimeout = .seconds(600) }
         defer { agent.remove() }
         let id = try agent.enroll(try await server.enrollToken())
         _ = try await agent.run()
 
         let log = agent.outbox.appendingPathComponent("app.log")
-        let first = Self.randomText(100 << 20)
+        let first = Self.randomText(32 << 20)
         try Self.append(first, to: log)
         _ = try await server.adminJSON("POST", "/v1/collections", json: ["device": id, "kind": "log", "paths": ["app.log*"]])
         let initial = try await agent.run()
         #expect(initial.collected == [log.path])
         #expect(initial.uploadedBytes == first.count)
 
-        // The figure: a 100 MiB log that grew by 1 MiB sends at most 1.1 MiB.
+        // The figure (100 MiB in docs/BENCHMARKS.md; the size does not matter here): a
+        // log that grew by 1 MiB sends at most 1.1 MiB.
         let grown = Self.randomText(1 << 20)
         try Self.append(grown, to: log)
         let growth = try await agent.run()
         #expect(growth.uploadedBytes == grown.count)
         #expect(growth.bytesSent <= (11 << 20) / 10, "\(growth.bytesSent) bytes sent for 1 MiB appended")
-        print("collection: 100 MiB log + 1 MiB appended → \(growth.bytesSent) telex bytes sent (\(growth.uploadedBytes) B of chunks)")
+        print("collection: 32 MiB log + 1 MiB appended → \(growth.bytesSent) telex bytes sent (\(growth.uploadedBytes) B of chunks)")
 
         // Rotated (renamed, then compressed) and a new log begun: the old file's rest and the new file, nothing twice.
         let late = Self.randomText(3000)
@@ -123,11 +125,11 @@ import Testing
 
     @Test func anUploadCutHalfwayResumesWithoutResendingMoreThanAChunk() async throws {
         let server = try await TestServer.start()
-        let agent = TestAgent()
+        let agent = TestAgent { $0.sessionTimeout = .seconds(600) }
         defer { agent.remove() }
         let id = try agent.enroll(try await server.enrollToken())
         _ = try await agent.run()
-        let big = Self.randomText(48 << 20)
+        let big = Self.randomText(24 << 20)
         try big.write(to: agent.outbox.appendingPathComponent("big.bin"))
         _ = try await server.adminJSON("POST", "/v1/collections", json: ["device": id, "paths": ["big.bin"]])
 
