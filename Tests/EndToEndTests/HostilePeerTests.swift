@@ -73,9 +73,10 @@ import Testing
         try await server.stop()
     }
 
-    @Test(.timeLimit(.minutes(1))) func silentConnectionIsClosedAfterTheAuthenticationTimeout() async throws {
-        // Long enough for an honest agent on a loaded debug build, short enough for a test.
-        let server = try await TestServer.start(authenticationTimeout: .seconds(6))
+    @Test(.timeLimit(.minutes(2))) func silentConnectionIsClosedAfterTheAuthenticationTimeout() async throws {
+        // Long enough for an honest agent on a loaded debug build (a CI run with the load
+        // harness beside it needed more than 6 s), short enough for a test.
+        let server = try await TestServer.start(authenticationTimeout: .seconds(15))
         let started = ContinuousClock.now
         try await RawClient.session(server) { channel in
             _ = try await channel.hello()  // and then say nothing
@@ -83,7 +84,7 @@ import Testing
             #expect(error.reason == .authDenied)
             #expect(try await channel.receive() == nil)
         }
-        #expect(ContinuousClock.now - started < .seconds(20))
+        #expect(ContinuousClock.now - started < .seconds(45))
         // An honest agent still gets through.
         let agent = TestAgent()
         defer { agent.remove() }
