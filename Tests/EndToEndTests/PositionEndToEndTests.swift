@@ -49,7 +49,7 @@ import Testing
 
     /// gpsd configured but not running: the session goes on after the one-shot wait and the
     /// coarse position is what reaches the server.
-    @Test(.timeLimit(.minutes(1))) func withoutGpsdTheCoarsePositionReachesTheServer() async throws {
+    @Test(.timeLimit(.minutes(3))) func withoutGpsdTheCoarsePositionReachesTheServer() async throws {
         let server = try await TestServer.start()
         let silentPort = try await freePort()
         let agent = TestAgent(
@@ -73,7 +73,7 @@ import Testing
     }
 
     /// No source at all: no 60 is sent and the server shows no position.
-    @Test(.timeLimit(.minutes(1))) func withoutSourcesNoPositionIsSent() async throws {
+    @Test(.timeLimit(.minutes(3))) func withoutSourcesNoPositionIsSent() async throws {
         let server = try await TestServer.start()
         let agent = TestAgent()
         defer { agent.remove() }
