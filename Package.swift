@@ -64,8 +64,9 @@ let package = Package(
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "WSClient", package: "swift-websocket"),
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
@@ -85,6 +86,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "FluentKit", package: "fluent-kit"),
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
@@ -162,7 +164,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PiggybackAgentTests",
-            dependencies: ["PiggybackAgent", "PiggybackTestSupport"],
+            dependencies: ["PiggybackAgent", "PiggybackTestSupport", .product(name: "NIOWebSocket", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -172,7 +174,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PiggybackServerTests",
-            dependencies: ["PiggybackServer"],
+            dependencies: ["PiggybackServer", .product(name: "NIOWebSocket", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

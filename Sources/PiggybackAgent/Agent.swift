@@ -4,7 +4,6 @@ import NIOCore
 import NIOSSL
 import PiggybackProtocol
 import Synchronization
-import WSClient
 
 /// The terminal agent: enrollment and management sessions.
 ///
@@ -139,14 +138,15 @@ public struct Agent: Sendable {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.minimumTLSVersion = .tlsv13
         tls.trustRoots = .certificates([ca])
-        var ws = WebSocketClientConfiguration(maxFrameSize: configuration.maxFrameSize * 2)
+        var serverName: String? = endpoint.host
         if endpoint.isIPAddress {
             // No SNI for IP literals; the pinned CA (ours alone) still decides whom we trust.
             tls.certificateVerification = .noHostnameVerification
-            ws.sniHostname = "piggyback.invalid"
+            serverName = nil
         }
-        let wsConfiguration = ws
+        let name = serverName
         let tlsConfiguration = tls
+        let path = URLComponents(string: endpoint.url).map { $0.percentEncodedPath + ($0.percentEncodedQuery.map { "?\($0)" } ?? "") } ?? "/v1/session"
         let outcome = Mutex<Result<SessionReport, any Error>?>(nil)
         let configuration = self.configuration
         let logger = self.logger
@@ -155,10 +155,15 @@ public struct Agent: Sendable {
         let consent = self.consent
         let transfers = self.transfers
         let run: @Sendable () async throws -> Void = {
-            try await WebSocketClient.connect(url: endpoint.url, configuration: wsConfiguration, tlsConfiguration: tlsConfiguration, logger: logger) { inbound, outbound, _ in
+            // Fragments up to twice the telex limit reach the assembler, which answers an
+            // oversized telex with 90; anything larger is cut off by the WebSocket layer.
+            try await WebSocketLink.run(
+                host: endpoint.host, port: endpoint.port, path: path, serverName: name, tls: tlsConfiguration,
+                maxFrameSize: configuration.maxFrameSize * 2
+            ) { link in
                 var session = ManagementSession(
                     configuration: configuration, identity: identity, enrollment: enrollment, registry: registry, logger: logger,
-                    channel: TelexChannel(inbound: inbound, outbound: outbound, maxFrameSize: configuration.maxFrameSize, trace: trace),
+                    channel: TelexChannel(link: link, maxFrameSize: configuration.maxFrameSize, trace: trace),
                     policy: policy, positions: positions
                 )
                 session.consent = consent
@@ -167,6 +172,7 @@ public struct Agent: Sendable {
                 do {
                     let report = try await session.run()
                     outcome.withLock { $0 = .success(report) }
+                    await session.channel.link.close()
                 } catch {
                     outcome.withLock { $0 = .failure(error) }
                 }

@@ -35,7 +35,7 @@ extension TelexChannel {
             filled += read
         }
         let size = buffer.readableBytes
-        try await outbound.write(.binary(buffer))
+        try await link.send(buffer)
         bytesSent += size
         trace.record(sent: true, code: code, payload: size - 2)
         return true

@@ -1,6 +1,5 @@
 import NIOCore
 import PiggybackProtocol
-import WSClient
 
 /// One session's telex stream over an upgraded WebSocket, as the terminal sees it:
 /// framing, sequence checks, traces and byte counts.
@@ -8,21 +7,19 @@ import WSClient
 /// A server that breaks the protocol gets a 90 before the agent gives up; a 1090 from the
 /// server becomes an ``AgentError`` with the server's reason.
 struct TelexChannel {
-    var inbound: WebSocketInboundStream.AsyncIterator
-    let outbound: WebSocketOutboundWriter
+    var link: WebSocketLink
     let codec: TelexCodec
     let trace: SessionTrace
     var assembler: FrameAssembler
     /// A fragment read by `receiveDelivery` that the fast path left for the general one.
-    var pending: WebSocketDataFrame?
+    var pending: WebSocketLink.Fragment?
     var sequence = TelexSequence(role: .terminal)
     /// Telex frame bytes sent and received (WebSocket and TLS overhead excluded).
     var bytesSent = 0
     var bytesReceived = 0
 
-    init(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, maxFrameSize: Int, trace: SessionTrace) {
-        self.inbound = inbound.makeAsyncIterator()
-        self.outbound = outbound
+    init(link: WebSocketLink, maxFrameSize: Int, trace: SessionTrace) {
+        self.link = link
         self.codec = TelexCodec(maxFrameSize: maxFrameSize)
         self.assembler = FrameAssembler(maxFrameSize: maxFrameSize)
         self.trace = trace
@@ -30,7 +27,7 @@ struct TelexChannel {
 
     mutating func send(_ telex: Telex) async throws {
         let frame = try codec.encode(telex)
-        try await outbound.write(.binary(ByteBuffer(bytes: frame)))
+        try await link.send(ByteBuffer(bytes: frame))
         bytesSent += frame.count
         trace.record(sent: true, code: telex.code, payload: frame.count - 2)
     }
@@ -71,7 +68,7 @@ struct TelexChannel {
     /// `ChunkFrame`); anything else, and any frame the fast path does not recognise, goes
     /// through `receive()`.
     mutating func receiveDelivery() async throws -> Incoming {
-        guard assembler.isIdle, let fragment = try await inbound.next() else {
+        guard assembler.isIdle, let fragment = try await link.next() else {
             return try await incoming(receive())
         }
         if fragment.opcode == .binary, fragment.fin, fragment.data.readableBytes <= codec.maxFrameSize,
@@ -114,12 +111,12 @@ struct TelexChannel {
         throw AgentError(.refused, "the server closed the connection in the middle of the session")
     }
 
-    mutating func nextFragment() async throws -> WebSocketDataFrame? {
+    mutating func nextFragment() async throws -> WebSocketLink.Fragment? {
         if let fragment = pending {
             pending = nil
             return fragment
         }
-        return try await inbound.next()
+        return try await link.next()
     }
 
     /// Sends a 90 reporting `error` and returns the matching agent error to throw.

@@ -20,7 +20,11 @@ enum AgentEndpoint {
         let limit = context.configuration.maxFrameSize
         // Fragments up to twice the telex limit reach the assembler, which answers an
         // oversized telex with 1090; anything larger is cut off by the WebSocket layer.
-        let webSocket = WebSocketServerConfiguration(maxFrameSize: limit * 2, autoPing: .enabled(timePeriod: .seconds(30)))
+        let webSocket = WebSocketServerConfiguration(
+            maxFrameSize: limit * 2,
+            extensions: [.nonNegotiatedExtension { WordUnmasking() }],
+            autoPing: .enabled(timePeriod: .seconds(30))
+        )
         return Application(
             router: router,
             server: try .tls(
