@@ -8,7 +8,7 @@ public enum SessionSummary {
         if !report.delivered.isEmpty { lines.append("  received: \(report.delivered.joined(separator: ", "))") }
         if report.downloadedBytes > 0, report.downloadSeconds > 0 {
             let rate = Double(report.downloadedBytes) / report.downloadSeconds / 1_048_576
-            lines.append("  downloaded: \(report.downloadedBytes) B in \(String(format: "%.3f", report.downloadSeconds)) s (\(String(format: "%.1f", rate)) MiB/s)")
+            lines.append("  downloaded: \(report.downloadedBytes) B in \(String(format: "%.3f", report.downloadSeconds)) s (\(String(format: "%.1f", rate)) MiB/s; \(String(format: "%.3f", report.downloadSyncSeconds)) s of it the final fsync)")
         }
         for line in report.installed { lines.append("  install: \(line)") }
         if !report.deferred.isEmpty { lines.append("  deferred: \(report.deferred.joined(separator: ", "))") }

@@ -31,8 +31,12 @@ public struct SessionReport: Sendable {
     public var bytesReceived = 0
     /// Chunk bytes actually transferred (downloads, uploads).
     public var downloadedBytes = 0
-    /// Seconds from the first 70 to the last chunk of this session's downloads.
+    /// Seconds from the first 70 to the last chunk of this session's downloads, verified
+    /// and on disk (`downloadSyncSeconds` included).
     public var downloadSeconds = 0.0
+    /// Of `downloadSeconds`, the time the final fsync of finished downloads took: what
+    /// durability costs beyond receiving, writing and hashing (bounded by the disk).
+    public var downloadSyncSeconds = 0.0
     public var uploadedBytes = 0
     /// Seconds from each upload's header to its stored answer, summed (hashing excluded).
     public var uploadSeconds = 0.0
