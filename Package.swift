@@ -164,7 +164,11 @@ let package = Package(
         ),
         .testTarget(
             name: "PiggybackAgentTests",
-            dependencies: ["PiggybackAgent", "PiggybackTestSupport", .product(name: "NIOWebSocket", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio")],
+            dependencies: [
+                "PiggybackAgent", "PiggybackTestSupport",
+                .product(name: "NIOWebSocket", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -32,19 +32,22 @@ struct WebSocketLink {
     }
 
     /// Connects over TLS, upgrades `path` to a WebSocket, runs `body` with the link and closes
-    /// the connection afterwards, whatever happened.
+    /// the connection afterwards, whatever happened. (`tls` nil: plain TCP, for tests only;
+    /// an agent's endpoints are always `wss://`.)
     static func run<Value: Sendable>(
-        host: String, port: Int, path: String, serverName: String?, tls: TLSConfiguration, maxFrameSize: Int,
+        host: String, port: Int, path: String, serverName: String?, tls: TLSConfiguration?, maxFrameSize: Int,
         body: (WebSocketLink) async throws -> Value
     ) async throws -> Value {
-        let context = try NIOSSLContext(configuration: tls)
+        let context = try tls.map { try NIOSSLContext(configuration: $0) }
         let hostHeader = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
         let upgrade = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(.seconds(10))
             .connect(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let operations = channel.pipeline.syncOperations
-                    try operations.addHandler(NIOSSLClientHandler(context: context, serverHostname: serverName))
+                    if let context {
+                        try operations.addHandler(NIOSSLClientHandler(context: context, serverHostname: serverName))
+                    }
                     var headers = HTTPHeaders()
                     headers.add(name: "Host", value: hostHeader)
                     let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: path, headers: headers)
