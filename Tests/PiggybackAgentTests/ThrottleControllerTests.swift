@@ -108,6 +108,24 @@ struct ThrottleHarness {
         #expect(during.allSatisfy { $0.decision.bytesPerSecond == harness.floor && $0.decision.reason == .foreignTraffic })
     }
 
+    @Test func yieldsAtTheHandshakeOfSomeoneElsesConnection() {
+        var harness = ThrottleHarness()
+        harness.run(.seconds(20))
+        #expect(harness.decision.bytesPerSecond > 0.8 * harness.link.capacity)
+        var signals = LoadSignals(foreignBytesPerSecond: 0, ownBytesPerSecond: harness.decision.bytesPerSecond, delay: .milliseconds(41))
+        signals.newConnections = 1
+        let decision = harness.controller.update(at: harness.now.advanced(by: .milliseconds(100)), signals: signals, movedBytes: 250_000)
+        #expect(decision.bytesPerSecond == harness.floor)
+        #expect(decision.reason == .foreignTraffic)
+
+        var off = RateControllerConfiguration()
+        off.yieldToNewConnections = false
+        var ignoring = ThrottleHarness(off)
+        ignoring.run(.seconds(20))
+        let kept = ignoring.controller.update(at: ignoring.now.advanced(by: .milliseconds(100)), signals: signals, movedBytes: 250_000)
+        #expect(kept.bytesPerSecond > 0.8 * ignoring.link.capacity)
+    }
+
     @Test func reclaimsEightyPercentWithinFiveSecondsOfQuiet() {
         var harness = ThrottleHarness()
         harness.run(.seconds(20))

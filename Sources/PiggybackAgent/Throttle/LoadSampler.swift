@@ -16,6 +16,7 @@ public struct LoadSampler<Instant: InstantProtocol>: Sendable where Instant.Dura
 
     private var previousTicks: (busy: UInt64, total: UInt64, own: UInt64)?
     private var previousPressure: (at: Instant, total: UInt64)?
+    private var previousOpens: UInt64?
     /// (time, interface bytes, our bytes) readings, oldest first, covering `foreignWindow`.
     private var traffic: [(at: Instant, interfaces: UInt64, own: UInt64)] = []
 
@@ -35,7 +36,16 @@ public struct LoadSampler<Instant: InstantProtocol>: Sendable where Instant.Dura
             signals.foreignBytesPerSecond = foreign
             signals.ownBytesPerSecond = own
         }
+        signals.newConnections = sampleConnections()
         return signals
+    }
+
+    /// TCP connections opened since the previous call; nil on the first or when unreadable.
+    private mutating func sampleConnections() -> Int? {
+        guard let text = read("net/snmp"), let opens = InterfaceCounters.tcpOpens(Array(text.utf8)[...]) else { return nil }
+        defer { previousOpens = opens }
+        guard let previous = previousOpens, opens >= previous else { return nil }
+        return Int(opens - previous)
     }
 
     /// Other processes' share of all CPU time since the previous call.

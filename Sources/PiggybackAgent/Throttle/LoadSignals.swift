@@ -16,6 +16,11 @@ public struct LoadSignals: Sendable, Equatable {
     /// Bytes per second crossing the watched interfaces (received + sent) that were not
     /// ours: the user's mail, browser or transaction. The first sign of foreground traffic.
     public var foreignBytesPerSecond: Double?
+    /// TCP connections opened in this network namespace since the previous sample (either
+    /// way: /proc/net/snmp ActiveOpens + PassiveOpens). The agent opens none while a
+    /// transfer runs, so any is the user's program starting to talk — seen at its handshake,
+    /// before its bytes add up to `foreignBytesPerSecond`.
+    public var newConnections: Int?
     /// Our own bytes per second on the wire in the same interval (headers included), so the
     /// controller can tell counting noise (a share of our rate) from real foreign traffic.
     public var ownBytesPerSecond: Double?

@@ -1,6 +1,9 @@
 extension RateController {
-    /// Foreign traffic above the ignored level (a fixed threshold plus a share of our rate).
+    /// Foreign traffic above the ignored level (a fixed threshold plus a share of our rate),
+    /// or a new TCP connection of someone else's: the user's fetch is yielded to at its
+    /// handshake, not once its bytes have shared the queue with ours for a while.
     func isForeign(_ signals: LoadSignals) -> Bool {
+        if configuration.yieldToNewConnections, let opened = signals.newConnections, opened > 0 { return true }
         guard let foreign = signals.foreignBytesPerSecond else { return false }
         return foreign > configuration.foreignThreshold + configuration.foreignShare * (signals.ownBytesPerSecond ?? 0)
     }

@@ -40,6 +40,10 @@ public struct RateControllerConfiguration: Sendable, Equatable {
     /// Counting noise allowed in proportion to our own rate (default 0.05): headers and
     /// chunk timing that the overhead estimate does not catch.
     public var foreignShare: Double = 0.05
+    /// Yield when another program opens a TCP connection on this terminal (default true):
+    /// a 200 KB fetch is mostly over before its bytes exceed the threshold above, but its
+    /// handshake shows at the next sample. A chatty terminal keeps the agent at its floor.
+    public var yieldToNewConnections = true
     /// Other processes' share of all CPUs above which we yield (default 0.9).
     public var cpuBusyThreshold: Double = 0.9
     /// PSI `some` share (time some task waited for a CPU) above which we yield (default 0.3).
