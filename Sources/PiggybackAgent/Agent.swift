@@ -146,7 +146,6 @@ public struct Agent: Sendable {
         }
         let name = serverName
         let tlsConfiguration = tls
-        let path = URLComponents(string: endpoint.url).map { $0.percentEncodedPath + ($0.percentEncodedQuery.map { "?\($0)" } ?? "") } ?? "/v1/session"
         let outcome = Mutex<Result<SessionReport, any Error>?>(nil)
         let configuration = self.configuration
         let logger = self.logger
@@ -158,7 +157,7 @@ public struct Agent: Sendable {
             // Fragments up to twice the telex limit reach the assembler, which answers an
             // oversized telex with 90; anything larger is cut off by the WebSocket layer.
             try await WebSocketLink.run(
-                host: endpoint.host, port: endpoint.port, path: path, serverName: name, tls: tlsConfiguration,
+                host: endpoint.host, port: endpoint.port, path: endpoint.requestPath, serverName: name, tls: tlsConfiguration,
                 maxFrameSize: configuration.maxFrameSize * 2
             ) { link in
                 var session = ManagementSession(

@@ -1,4 +1,5 @@
 import Foundation
+import PiggybackTestSupport
 import Testing
 
 /// Issue 7's measurement in its short form: the namespace network with its shaped bottleneck,
@@ -21,18 +22,13 @@ import Testing
         let script = repository.appendingPathComponent("Benchmarks/load/load_bench.py")
         let report = FileManager.default.temporaryDirectory.appendingPathComponent("pb-load-\(UUID().uuidString).json")
         defer { try? FileManager.default.removeItem(at: report) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script.path, "--bin", URL(fileURLWithPath: binary).deletingLastPathComponent().path,
-                             "--short", "--no-install", "--json", report.path]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let result = try runCommand("/usr/bin/env", [
+            "python3", script.path, "--bin", URL(fileURLWithPath: binary).deletingLastPathComponent().path,
+            "--short", "--no-install", "--json", report.path,
+        ])
+        let text = result.output
         print(text.split(separator: "\n").suffix(30).joined(separator: "\n"))
-        #expect(process.terminationStatus == 0, "load_bench.py --short exited with \(process.terminationStatus)")
+        #expect(result.status == 0, "load_bench.py --short exited with \(result.status)")
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: report)) as? [String: Any]
         #expect(json != nil, "the harness wrote its JSON report")
         #expect(text.contains("throttle trace:"), "the adaptive agent's throttle reported its rate in its trace")

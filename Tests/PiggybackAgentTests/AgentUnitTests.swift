@@ -12,6 +12,12 @@ import Testing
         #expect(v6.host == "::1" && v6.isIPAddress)
         #expect(throws: AgentError.self) { try Endpoint("https://x/") }
     }
+
+    @Test func requestPathKeepsPathAndQuery() throws {
+        #expect(try Endpoint("wss://mgmt.example.com:7443/v1/session").requestPath == "/v1/session")
+        #expect(try Endpoint("wss://mgmt.example.com/fleet/v1/session?site=kobe%202").requestPath == "/fleet/v1/session?site=kobe%202")
+        #expect(try Endpoint("wss://mgmt.example.com").requestPath == "/v1/session")
+    }
 }
 
 @Suite struct IdentityTests {

@@ -1,4 +1,5 @@
 import Foundation
+import PiggybackTestSupport
 import Logging
 @testable import PiggybackAgent
 
@@ -68,20 +69,11 @@ struct InstallSandbox {
 /// Runs a tool (tar, zip, dpkg-deb) for a test and fails with its output if it fails.
 @discardableResult
 func installTestRun(_ arguments: [String], in directory: URL? = nil) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = arguments
-    if let directory { process.currentDirectoryURL = directory }
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else {
-        throw InstallTestError("\(arguments.joined(separator: " ")) failed (\(process.terminationStatus)): \(output)")
+    let result = try runCommand("/usr/bin/env", arguments, in: directory)
+    guard result.status == 0 else {
+        throw InstallTestError("\(arguments.joined(separator: " ")) failed (\(result.status)): \(result.output)")
     }
-    return output
+    return result.output
 }
 
 struct InstallTestError: Error, CustomStringConvertible {

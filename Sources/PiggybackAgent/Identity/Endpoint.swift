@@ -27,5 +27,11 @@ public struct Endpoint: Sendable, Equatable, CustomStringConvertible {
         host.contains(":") || host.split(separator: ".").count == 4 && host.split(separator: ".").allSatisfy { UInt8($0) != nil }
     }
 
+    /// The request target of the WebSocket upgrade: the URL's path and query.
+    public var requestPath: String {
+        guard let components = URLComponents(string: url), !components.percentEncodedPath.isEmpty else { return "/v1/session" }
+        return components.percentEncodedPath + (components.percentEncodedQuery.map { "?\($0)" } ?? "")
+    }
+
     public var description: String { url }
 }
