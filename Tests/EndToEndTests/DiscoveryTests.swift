@@ -17,7 +17,7 @@ import Testing
 
     static func locator(
         _ methods: [DiscoveryMethod] = [.broadcast], targets: [String] = [], interfaces: [String]? = [],
-        timeout: Duration = .milliseconds(1500), group: (any EventLoopGroup)? = nil
+        timeout: Duration = .seconds(10), group: (any EventLoopGroup)? = nil
     ) -> ServerLocator {
         var logger = Logger(label: "test.discovery")
         logger.logLevel = .warning
@@ -337,7 +337,7 @@ final class DiscoveryLab: Sendable {
 
     /// Waits until server `index` answers a unicast 10 from the agent's namespace; returns its id.
     func waitForServer(_ index: Int, group: any EventLoopGroup) async throws -> String {
-        let locator = DiscoveryTests.locator(targets: ["10.77.0.\(index + 2)"], group: group)
+        let locator = DiscoveryTests.locator(targets: ["10.77.0.\(index + 2)"], timeout: .milliseconds(1500), group: group)
         for _ in 0..<60 {
             if let found = await locator.broadcast() { return found.serverID }
             if processes.withLock({ $0[index]?.isRunning }) != true { break }

@@ -67,12 +67,14 @@ import Testing
         let scratch = try ConsentScratch()
         defer { scratch.remove() }
         let notifySend = try recordingNotifySend(scratch, then: Self.hangs)
-        // Long enough for the stand-in to start even on a loaded machine.
-        let configuration = ConsentFixtures.configuration(timeout: .seconds(5), notifySend: notifySend, desktop: ConsentFixtures.desktop())
+        // Long enough for the stand-in to have set its trap even in a fully loaded test run
+        // (a SIGINT before that ends the shell without a word).
+        let configuration = ConsentFixtures.configuration(timeout: .seconds(10), notifySend: notifySend, desktop: ConsentFixtures.desktop())
         let start = ContinuousClock.now
         let decision = await prompter(configuration).ask(items)
         #expect(decision == ConsentDecision(answer: .defer, via: ConsentDecision.viaTimeout))
-        #expect(ContinuousClock.now - start < .seconds(30))  // generous: a loaded CI machine
+        #expect(ContinuousClock.now - start < .seconds(40))  // generous: a loaded CI machine
+        #expect(scratch.read("args") != nil, "the stand-in never started")
         #expect(try await scratch.waitFor("signal") == "interrupted\n")
     }
 

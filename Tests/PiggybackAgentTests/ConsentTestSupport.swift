@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 @testable import PiggybackAgent
+import PiggybackTestSupport
 
 /// A temporary directory with helpers for the consent tests: executable scripts that stand
 /// in for notify-send, and files they write.
@@ -20,8 +21,7 @@ struct ConsentScratch {
     @discardableResult
     func script(_ name: String, _ body: String) throws -> String {
         let file = url.appendingPathComponent(name).path
-        try ("#!/bin/sh\nDIR='\(path)'\n" + body + "\n").write(toFile: file, atomically: true, encoding: .utf8)
-        chmod(file, 0o755)
+        try writeExecutable("#!/bin/sh\nDIR='\(path)'\n" + body + "\n", to: file)
         return file
     }
 

@@ -9,7 +9,9 @@ import Testing
 /// The broadcast method over real UDP sockets on loopback: unicast targets stand in for the
 /// broadcast addresses (namespaced broadcast and multicast tests are in EndToEndTests).
 @Suite struct DiscoveryBroadcastTests {
-    static func locator(targets: [String], methods: [DiscoveryMethod] = [.broadcast], timeout: Duration = .milliseconds(1500)) -> ServerLocator {
+    /// The timeout is generous: the locator returns at the first valid answer, and a fully
+    /// parallel test run can hold a datagram back for a second or more.
+    static func locator(targets: [String], methods: [DiscoveryMethod] = [.broadcast], timeout: Duration = .seconds(10)) -> ServerLocator {
         var logger = Logger(label: "test.discovery")
         logger.logLevel = .warning
         let configuration = DiscoveryConfiguration(methods: methods, broadcastTimeout: timeout, interfaces: [], unicastTargets: targets)
@@ -89,7 +91,8 @@ import Testing
         let fast = try await DiscoveryTestResponder.start(delay: .milliseconds(50)) { _ in
             [DiscoveryTestResponder.serverAddress(id: "fast", endpoints: ["wss://127.0.0.1:7001/v1/session", "wss://127.0.0.1:7002/v1/session"], location: (35, 139))]
         }
-        let slow = try await DiscoveryTestResponder.start(delay: .milliseconds(400)) { _ in
+        // Answers well after the fast one, still inside the locator's window.
+        let slow = try await DiscoveryTestResponder.start(delay: .milliseconds(1500)) { _ in
             [DiscoveryTestResponder.serverAddress(id: "slow", endpoints: ["wss://127.0.0.1:7003/v1/session"])]
         }
         defer { Task { await garbage.stop(); await fast.stop(); await slow.stop() } }

@@ -140,44 +140,23 @@ import Glibc
 
     @Test func offlineMonitorDoesNotWakeUp() async throws {
         try await withMonitor { _, monitor, log in
-            var before = Self.netlinkThreadSwitches()
-            for _ in 0..<100 where before == nil {
-                try await Task.sleep(for: .milliseconds(50))
-                before = Self.netlinkThreadSwitches()
-            }
+            // This monitor's own thread: other suites run monitors of their own meanwhile.
+            let thread = try #require(await monitor.state.watcherThread, "the monitor names no watcher thread")
             try await Task.sleep(for: .milliseconds(200))
-            before = Self.netlinkThreadSwitches()
-            try #require(before != nil, "no pb-netlink thread found")
+            let before = try #require(Self.contextSwitches(of: thread), "no thread \(thread) in /proc/self/task")
             try await Task.sleep(for: .seconds(2))
-            #expect(Self.netlinkThreadSwitches() == before, "the netlink thread woke up while nothing changed")
+            #expect(Self.contextSwitches(of: thread) == before, "the netlink thread woke up while nothing changed")
             #expect(await monitor.state.foreignTrafficPolls == 0)
             #expect(await log.entries.isEmpty)
         }
     }
 
-    /// Context switches of the monitor's netlink thread(s), from /proc/self/task/*/status.
-    static func netlinkThreadSwitches() -> Int? {
-        // readdir, not FileManager: in a full test run threads come and go all the time, and
-        // a listing that stats an entry which has just vanished fails as a whole.
-        var tasks: [String] = []
-        if let directory = opendir("/proc/self/task") {
-            while let entry = readdir(directory) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-                if name.first?.isNumber == true { tasks.append(name) }
-            }
-            closedir(directory)
-        }
-        var total: Int?
-        for task in tasks {
-            guard let name = try? String(contentsOfFile: "/proc/self/task/\(task)/comm", encoding: .utf8),
-                  name.hasPrefix("pb-netlink"),
-                  let status = try? String(contentsOfFile: "/proc/self/task/\(task)/status", encoding: .utf8)
-            else { continue }
-            for line in status.split(separator: "\n") where line.contains("ctxt_switches") {
-                total = (total ?? 0) + (Int(line.split(separator: "\t").last ?? "") ?? 0)
-            }
-        }
-        return total
+    /// Voluntary plus involuntary context switches of one of our threads, from its status.
+    static func contextSwitches(of thread: Int32) -> Int? {
+        guard let status = try? String(contentsOfFile: "/proc/self/task/\(thread)/status", encoding: .utf8) else { return nil }
+        let counts = status.split(separator: "\n").filter { $0.contains("ctxt_switches") }
+            .compactMap { Int($0.split(separator: "\t").last ?? "") }
+        return counts.count == 2 ? counts.reduce(0, +) : nil
     }
 
     @Test func stopsWhenCancelledAndEndsItsEvents() async throws {

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 @testable import PiggybackAgent
+import PiggybackTestSupport
 import Testing
 
 /// The coarse-position script hook, with real shell scripts.
@@ -12,8 +13,7 @@ import Testing
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pb-pos-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let url = directory.appendingPathComponent("position.sh")
-        try "#!/bin/sh\n\(body)\n".write(to: url, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: url.path)
+        try writeExecutable("#!/bin/sh\n\(body)\n", to: url.path)
         return (url, directory)
     }
 

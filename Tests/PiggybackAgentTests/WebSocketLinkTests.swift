@@ -75,6 +75,11 @@ import Testing
         }
         #expect(greeting == "hello")
         #expect(ended)
+        // The server's event loop reads the echoed close a moment after the client is done.
+        let deadline = ContinuousClock.now.advanced(by: .seconds(10))
+        while log.frames.withLock({ $0.count }) < 3, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
         let frames = log.frames.withLock { $0 }
         #expect(frames.map(\.opcode) == [.pong, .binary, .connectionClose])
         #expect(frames.first?.data == Array("p1".utf8), "the pong carries the ping's data")

@@ -42,14 +42,18 @@ struct JournalReader {
         FileManager.default.createFile(atPath: output.path, contents: nil)
         let handle = try FileHandle(forWritingTo: output)
         defer { try? handle.close() }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: command.hasPrefix("/") ? command : "/usr/bin/env")
-        process.arguments = command.hasPrefix("/") ? arguments : [command] + arguments
-        process.standardOutput = handle
-        process.standardError = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
+        let process: Process
         do {
-            try process.run()
+            process = try ChildLaunch.start {
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: command.hasPrefix("/") ? command : "/usr/bin/env")
+                process.arguments = command.hasPrefix("/") ? arguments : [command] + arguments
+                process.standardOutput = handle
+                process.standardError = FileHandle.nullDevice
+                process.standardInput = FileHandle.nullDevice
+                try process.run()
+                return process
+            }
         } catch {
             throw AgentError(.storage, "cannot run \(command): \(error); install systemd's journalctl or drop --journal orders")
         }

@@ -53,16 +53,19 @@ struct BoundedProcess: Sendable {
 
     /// Runs the child on the calling thread (for callers that are threads already).
     func runBlocking(cancelled: BlockingWork.Flag = .init()) throws -> Outcome {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+        let (process, output, errors) = try ChildLaunch.start {
+            let process = Process()
+            process.executableURL = executable
+            process.arguments = arguments
+            if let environment { process.environment = environment }
+            let output = Pipe()
+            let errors = Pipe()
+            process.standardOutput = output
+            process.standardError = errors
+            process.standardInput = FileHandle.nullDevice
+            try process.run()
+            return (process, output, errors)
+        }
         defer {
             try? output.fileHandleForReading.close()
             try? errors.fileHandleForReading.close()

@@ -44,21 +44,26 @@ struct InstallCommand {
         }
         var argv = [executable] + arguments.dropFirst()
         if idlePriority { argv = Self.idlePrefix() + argv }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: argv[0])
-        process.arguments = Array(argv.dropFirst())
-        if let workingDirectory { process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory) }
-        process.environment = Self.environment(adding: environment)
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        process.standardInput = FileHandle.nullDevice
         let status = ExitStatus()
-        process.terminationHandler = { finished in
-            status.set(finished.terminationReason, finished.terminationStatus)
-        }
+        let process: Process
+        let pipe: Pipe
         do {
-            try process.run()
+            (process, pipe) = try await ChildLaunch.start {
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: argv[0])
+                process.arguments = Array(argv.dropFirst())
+                if let workingDirectory { process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory) }
+                process.environment = Self.environment(adding: environment)
+                let pipe = Pipe()
+                process.standardOutput = pipe
+                process.standardError = pipe
+                process.standardInput = FileHandle.nullDevice
+                process.terminationHandler = { finished in
+                    status.set(finished.terminationReason, finished.terminationStatus)
+                }
+                try process.run()
+                return (process, pipe)
+            }
         } catch {
             throw InstallFailure("cannot start \(arguments.joined(separator: " ").prefix(200)): \(error.localizedDescription)")
         }

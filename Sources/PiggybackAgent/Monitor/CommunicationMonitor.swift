@@ -50,7 +50,11 @@ public actor CommunicationMonitor: Service {
         }
         #if os(Linux)
         let watcher = try await ConnectivityWatcher.start(namespace: configuration.networkNamespace, logger: logger)
-        defer { watcher.stop() }
+        current.watcherThread = watcher.threadID
+        defer {
+            watcher.stop()
+            current.watcherThread = nil
+        }
         let table = await foreignTrafficTable()
         try await cancelWhenGracefulShutdown {
             for await connectivity in watcher.updates {

@@ -13,11 +13,14 @@ import Synchronization
 final class ConnectivityWatcher: Sendable {
     /// Verdicts: the initial one, then one per change. Ends when the watcher stops.
     let updates: AsyncStream<Connectivity>
+    /// The watching thread's kernel id (for counting its wake-ups).
+    let threadID: Int32
     private let wake: WakeSignal
 
-    private init(updates: AsyncStream<Connectivity>, wake: WakeSignal) {
+    private init(updates: AsyncStream<Connectivity>, wake: WakeSignal, threadID: Int32) {
         self.updates = updates
         self.wake = wake
+        self.threadID = threadID
     }
 
     /// Opens the sockets on a new thread (joined to `namespace` when given) and starts watching.
@@ -25,7 +28,7 @@ final class ConnectivityWatcher: Sendable {
         let wake = try WakeSignal()
         let (stream, continuation) = AsyncStream.makeStream(of: Connectivity.self, bufferingPolicy: .bufferingNewest(8))
         continuation.onTermination = { _ in wake.signal() }
-        let ready: Result<Void, MonitorError> = await withCheckedContinuation { started in
+        let ready: Result<Int32, MonitorError> = await withCheckedContinuation { started in
             let thread = Thread {
                 Thread.current.name = "pb-netlink"  // set from inside: Linux names only the running thread
                 // Signals go to other threads: a SIGCHLD here would be a wake-up for nothing.
@@ -45,15 +48,24 @@ final class ConnectivityWatcher: Sendable {
                     started.resume(returning: .failure(error))
                     return
                 }
-                started.resume(returning: .success(()))
+                started.resume(returning: .success(currentThreadID()))
                 watch(events: events, dumps: dumps, wake: wake, continuation: continuation, logger: logger)
                 wake.close()
                 continuation.finish()
             }
             thread.start()
         }
-        try ready.get()
-        return ConnectivityWatcher(updates: stream, wake: wake)
+        return ConnectivityWatcher(updates: stream, wake: wake, threadID: try ready.get())
+    }
+
+    /// The calling thread's kernel id, from `/proc/thread-self` (Glibc's Swift overlay has
+    /// no `gettid`); -1 when /proc is not mounted.
+    private static func currentThreadID() -> Int32 {
+        var buffer = [CChar](repeating: 0, count: 64)
+        let count = readlink("/proc/thread-self", &buffer, buffer.count - 1)
+        guard count > 0 else { return -1 }
+        let link = String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)  // "PID/task/TID"
+        return link.split(separator: "/").last.flatMap { Int32($0) } ?? -1
     }
 
     /// Wakes the thread so it closes its sockets and ends `updates`. Safe to call repeatedly.

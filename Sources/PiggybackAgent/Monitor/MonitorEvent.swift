@@ -37,6 +37,9 @@ public struct MonitorState: Sendable, Equatable, Codable {
     public var foreignTrafficPolls: Int = 0
     /// How many of those read the TCP tables: only when the interface counters had moved.
     public var foreignTrafficScans: Int = 0
+    /// The kernel's id of the netlink watcher thread while it runs: its wake-ups can be read
+    /// from `/proc/PID/task/TID/status` (it should sleep while nothing changes).
+    public var watcherThread: Int32?
 
     /// The state before the monitor has looked at anything.
     public init() {}

@@ -45,14 +45,19 @@ struct CoarsePositionScript: Sendable {
     }
 
     static func runBlocking(_ script: PositionConfiguration.Script) throws(PositionError) -> PositionFix {
-        let process = Process()
-        process.executableURL = script.executable
-        process.arguments = script.arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardInput = FileHandle.nullDevice
+        let process: Process
+        let output: Pipe
         do {
-            try process.run()
+            (process, output) = try ChildLaunch.start {
+                let process = Process()
+                process.executableURL = script.executable
+                process.arguments = script.arguments
+                let output = Pipe()
+                process.standardOutput = output
+                process.standardInput = FileHandle.nullDevice
+                try process.run()
+                return (process, output)
+            }
         } catch {
             throw PositionError("cannot run the coarse position script \(script.executable.path): \(error.localizedDescription); check the path and that it is executable")
         }
