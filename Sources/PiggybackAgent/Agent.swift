@@ -174,6 +174,8 @@ public struct Agent: Sendable {
                     await session.channel.link.close()
                 } catch {
                     outcome.withLock { $0 = .failure(error) }
+                    // Tell the server the session broke off (1011), rather than just dropping TCP.
+                    await session.channel.link.close(code: 1011, wait: .milliseconds(500))
                 }
             }
         }

@@ -49,12 +49,25 @@ import Testing
         }
     }
 
-    @Test(.timeLimit(.minutes(1))) func pingsAreAnsweredDataFlowsAndTheServersCloseIsEchoed() async throws {
-        let log = Log()
+    /// A server that only records what the client sends and never closes by itself.
+    final class SilentPeer: ChannelInboundHandler, @unchecked Sendable {
+        typealias InboundIn = WebSocketFrame
+        let log: Log
+
+        init(log: Log) { self.log = log }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            let frame = unwrapInboundIn(data)
+            log.frames.withLock { $0.append((frame.opcode, Array(frame.unmaskedData.readableBytesView), frame.maskKey != nil)) }
+        }
+    }
+
+    /// A plain-TCP WebSocket server on loopback whose connections get the handler `peer` makes.
+    static func server(_ peer: @escaping @Sendable () -> any ChannelHandler & Sendable) async throws -> (any Channel, Int) {
         let upgrader = NIOWebSocketServerUpgrader(
             shouldUpgrade: { channel, _ in channel.eventLoop.makeSucceededFuture(HTTPHeaders()) },
             upgradePipelineHandler: { channel, _ in
-                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(ScriptedPeer(log: log)) }
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(peer()) }
             }
         )
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -62,7 +75,22 @@ import Testing
                 channel.pipeline.configureHTTPServerPipeline(withServerUpgrade: (upgraders: [upgrader], completionHandler: { _ in }))
             }
             .bind(host: "127.0.0.1", port: 0).get()
-        let port = try #require(server.localAddress?.port)
+        return (server, try #require(server.localAddress?.port))
+    }
+
+    /// Waits (up to 10 s) until the server has seen `count` frames; the server's event loop
+    /// reads the client's last frame a moment after the client is done.
+    static func frames(_ log: Log, count: Int) async throws -> [Seen] {
+        let deadline = ContinuousClock.now.advanced(by: .seconds(10))
+        while log.frames.withLock({ $0.count }) < count, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return log.frames.withLock { $0 }
+    }
+
+    @Test(.timeLimit(.minutes(1))) func pingsAreAnsweredDataFlowsAndTheServersCloseIsEchoed() async throws {
+        let log = Log()
+        let (server, port) = try await Self.server { ScriptedPeer(log: log) }
 
         let (greeting, ended) = try await WebSocketLink.run(
             host: "127.0.0.1", port: port, path: "/v1/session", serverName: nil, tls: nil, maxFrameSize: 1 << 16
@@ -75,17 +103,31 @@ import Testing
         }
         #expect(greeting == "hello")
         #expect(ended)
-        // The server's event loop reads the echoed close a moment after the client is done.
-        let deadline = ContinuousClock.now.advanced(by: .seconds(10))
-        while log.frames.withLock({ $0.count }) < 3, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        let frames = log.frames.withLock { $0 }
+        let frames = try await Self.frames(log, count: 3)
         #expect(frames.map(\.opcode) == [.pong, .binary, .connectionClose])
         #expect(frames.first?.data == Array("p1".utf8), "the pong carries the ping's data")
         #expect(frames.dropFirst().first?.data == Array("back".utf8))
         #expect(frames.last?.data == [0x03, 0xe8], "the close echoes status 1000")
         #expect(frames.allSatisfy { $0.masked }, "every client frame is masked")
+        try await server.close()
+    }
+
+    @Test(.timeLimit(.minutes(1))) func closingWaitsForTheServerOnlyUpToTheDeadline() async throws {
+        let log = Log()
+        let (server, port) = try await Self.server { SilentPeer(log: log) }
+        let started = ContinuousClock.now
+        try await WebSocketLink.run(
+            host: "127.0.0.1", port: port, path: "/v1/session", serverName: nil, tls: nil, maxFrameSize: 1 << 16
+        ) { link in
+            var link = link
+            await link.close(code: 1011, wait: .milliseconds(300))
+            // A second close sends nothing more and, the deadline being the only way out, waits again.
+            await link.close(wait: .milliseconds(50))
+        }
+        #expect(started.duration(to: .now) >= .milliseconds(350), "the server never closed, so the link waited")
+        let frames = try await Self.frames(log, count: 1)
+        #expect(frames.map(\.opcode) == [.connectionClose])
+        #expect(frames.first?.data == [0x03, 0xf3], "status 1011: the session broke off")
         try await server.close()
     }
 }

@@ -4,6 +4,7 @@ import NIOHTTP1
 import NIOPosix
 import NIOSSL
 import NIOWebSocket
+import Synchronization
 
 /// One session's WebSocket to the server, as the telex layer needs it: data fragments in,
 /// binary frames out, pings answered, the closing handshake done.
@@ -100,18 +101,35 @@ struct WebSocketLink {
         try await outbound.write(WebSocketFrame(fin: true, opcode: .binary, data: data))
     }
 
-    /// The closing handshake after a finished session: our close frame (1000), then up to
-    /// `wait` for the server to close the connection.
-    mutating func close(wait: Duration = .seconds(2)) async {
+    /// The closing handshake: our close frame with `code` (1000 after a finished session,
+    /// 1011 after a failed one), then up to `wait` for the server to close the connection.
+    /// Returns at once when the connection is gone already.
+    mutating func close(code: UInt16 = 1000, wait: Duration = .seconds(2)) async {
         if !closeSent {
             closeSent = true
-            var code = ByteBuffer()
-            code.writeInteger(UInt16(1000))
-            try? await outbound.write(WebSocketFrame(fin: true, opcode: .connectionClose, data: code))
+            var data = ByteBuffer()
+            data.writeInteger(code)
+            try? await outbound.write(WebSocketFrame(fin: true, opcode: .connectionClose, data: data))
         }
-        let deadline = ContinuousClock.now + wait
-        while channel.isActive, ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(10))
+        let channel = self.channel
+        let waiter = Waiter()
+        await withCheckedContinuation { continuation in
+            waiter.set(continuation)
+            let nanoseconds = wait.components.seconds * 1_000_000_000 + wait.components.attoseconds / 1_000_000_000
+            let timer = channel.eventLoop.scheduleTask(in: .nanoseconds(nanoseconds)) { waiter.resume() }
+            channel.closeFuture.whenComplete { _ in
+                timer.cancel()
+                waiter.resume()
+            }
         }
+    }
+
+    /// A continuation resumed by whichever comes first, the close or the deadline.
+    private final class Waiter: Sendable {
+        private let continuation = Mutex<CheckedContinuation<Void, Never>?>(nil)
+
+        func set(_ continuation: CheckedContinuation<Void, Never>) { self.continuation.withLock { $0 = continuation } }
+
+        func resume() { continuation.withLock { $0.take() }?.resume() }
     }
 }
