@@ -48,24 +48,7 @@ import Testing
 
     /// Runs `body` on a fresh database of the test PostgreSQL, dropped afterwards.
     func onScratchPostgres(_ body: (String) async throws -> Void) async throws {
-        guard let base = Self.postgresURL, var components = URLComponents(string: base) else {
-            throw ServerError(.configuration, "PIGGYBACK_TEST_POSTGRES_URL is not a URL")
-        }
-        let name = "pb_alert_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased())"
-        try psql(base, "CREATE DATABASE \(name)")
-        components.path = "/" + name
-        defer { try? psql(base, "DROP DATABASE \(name)") }
-        try await body(components.string ?? base)
-    }
-
-    func psql(_ url: String, _ command: String) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["psql", url, "-v", "ON_ERROR_STOP=1", "-qc", command]
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw ServerError(.storage, "psql \(url) failed: \(command)") }
+        try await ScratchPostgres.run(prefix: "pb_alert", body)
     }
 
     @Test func rulesAreValidatedAndNamesUnique() async throws {

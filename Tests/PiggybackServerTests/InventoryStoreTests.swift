@@ -137,31 +137,8 @@ import Testing
         return upload
     }
 
-    /// Runs `body` on a fresh database on the test PostgreSQL, so runs never see each
-    /// other's rows, and drops it afterwards.
+    /// Runs `body` on a fresh database on the test PostgreSQL, dropped afterwards.
     func onScratchPostgres(_ body: (String) async throws -> Void) async throws {
-        guard let base = Self.postgresURL, var components = URLComponents(string: base) else {
-            throw ServerError(.configuration, "PIGGYBACK_TEST_POSTGRES_URL is not a URL")
-        }
-        let name = "pb_inv_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased())"
-        try psql(base, "CREATE DATABASE \(name)")
-        components.path = "/" + name
-        do {
-            try await body(components.string ?? base)
-        } catch {
-            try? psql(base, "DROP DATABASE \(name)")
-            throw error
-        }
-        try psql(base, "DROP DATABASE \(name)")
-    }
-
-    func psql(_ url: String, _ command: String) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["psql", url, "-v", "ON_ERROR_STOP=1", "-qc", command]
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw ServerError(.storage, "psql \(url) failed: \(command)") }
+        try await ScratchPostgres.run(prefix: "pb_inv", body)
     }
 }

@@ -52,13 +52,14 @@ struct Catalog: Sendable {
     }
 
     /// Removes a package, its assignments and delivery records; the blob goes when no other
-    /// package uses it.
+    /// package and no collected file (the store is shared, by content) uses it.
     func remove(_ package: PackageRecord) async throws {
         let id = try package.requireID()
         try await AssignmentRecord.query(on: store.db).filter(\.$packageID == id).delete()
         try await DeliveryRecord.query(on: store.db).filter(\.$packageID == id).delete()
         try await package.delete(on: store.db)
-        if try await PackageRecord.query(on: store.db).filter(\.$sha256 == package.sha256).count() == 0 {
+        if try await PackageRecord.query(on: store.db).filter(\.$sha256 == package.sha256).count() == 0,
+           try await CollectedFileRecord.query(on: store.db).filter(\.$sha256 == package.sha256).count() == 0 {
             try? FileManager.default.removeItem(at: blobs.url(sha256: package.sha256))
         }
         await index.invalidate()

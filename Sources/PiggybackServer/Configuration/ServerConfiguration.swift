@@ -39,6 +39,8 @@ public struct ServerConfiguration: Sendable {
     public var adminTLS = false
     /// Receivers of alert webhooks and their retry policy (none by default).
     public var webhooks = WebhookConfiguration()
+    /// How often the blob store is swept of unreferenced content and dead temporaries.
+    public var blobSweep = BlobSweepConfiguration()
 
     /// Defaults: `./piggyback-data`, agents on 0.0.0.0:7443, admin on 127.0.0.1:7080, SQLite,
     /// discovery on UDP 7447.

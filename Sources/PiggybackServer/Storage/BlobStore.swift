@@ -61,7 +61,8 @@ public struct BlobStore: Sendable {
     /// Moves a file whose content is already synced and whose digest is known into place,
     /// durably: the blob's directory is synced after the rename (and the `blobs/` directory
     /// when the blob's directory was created), so once this returns the blob survives a
-    /// power loss. When the blob exists already, the file is removed instead.
+    /// power loss. When the blob exists already, the file is removed instead and the blob's
+    /// modification time refreshed, so an unreferenced-blob sweep does not take it meanwhile.
     public func place(file: URL, sha256 digest: String) throws {
         let target = url(sha256: digest)
         let directory = target.deletingLastPathComponent()
@@ -72,6 +73,8 @@ public struct BlobStore: Sendable {
         }
         if FileManager.default.fileExists(atPath: target.path) {
             try FileManager.default.removeItem(at: file)
+            // Reused: the sweeper's grace starts again (see BlobSweeper).
+            _ = utimes(target.path, nil)
             return
         }
         guard rename(file.path, target.path) == 0 else {
