@@ -54,7 +54,7 @@ public final class ManagementServer: Sendable {
             }
             let admin = try Self.adminApplication(context: context, token: adminToken, ports: ports)
             // Discovery last: on shutdown it stops first, so no agent is sent to a closing server.
-            let sweeper = BlobSweeper(configuration: configuration.blobSweep, blobs: blobs, store: store, logger: logger)
+            let sweeper = BlobSweeper(configuration: configuration.blobSweep, blobs: blobs, store: store, metrics: context.metrics, logger: logger)
             self.services = [StoreCloser(store: store), sweeper, context.alerts.webhooks, agents, admin, DiscoveryResponder(context: context)]
         } catch {
             await store.close()

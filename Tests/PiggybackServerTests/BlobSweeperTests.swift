@@ -13,6 +13,7 @@ import Testing
         let blobs: BlobStore
         let catalog: Catalog
         let sweeper: BlobSweeper
+        let metrics: ServerMetrics
 
         /// Puts `text` into the blob store and dates the blob `age` seconds back.
         func blob(_ text: String, age: TimeInterval) throws -> String {
@@ -33,7 +34,9 @@ import Testing
         }
     }
 
-    func withFixture(database: String = "sqlite", _ body: (Fixture) async throws -> Void) async throws {
+    func withFixture(
+        database: String = "sqlite", sweep: BlobSweepConfiguration = BlobSweepConfiguration(), _ body: (Fixture) async throws -> Void
+    ) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pb-sweep-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -43,8 +46,9 @@ import Testing
         do {
             let blobs = try BlobStore(root: directory)
             let catalog = Catalog(store: store, blobs: blobs, signer: try PackageSigner.loadOrCreate(in: directory), serverID: "test")
-            let sweeper = BlobSweeper(configuration: BlobSweepConfiguration(), blobs: blobs, store: store, logger: logger)
-            try await body(Fixture(store: store, blobs: blobs, catalog: catalog, sweeper: sweeper))
+            let metrics = ServerMetrics()
+            let sweeper = BlobSweeper(configuration: sweep, blobs: blobs, store: store, metrics: metrics, logger: logger)
+            try await body(Fixture(store: store, blobs: blobs, catalog: catalog, sweeper: sweeper, metrics: metrics))
         } catch {
             await store.close()
             throw error
@@ -100,6 +104,25 @@ import Testing
             try await fixture.catalog.remove(second)
             #expect(fixture.blobs.contains(sha256: shared), "a collected file still needs it")
             #expect(!fixture.blobs.contains(sha256: alone))
+        }
+    }
+
+    @Test func theServiceSweepsOnItsScheduleAndCountsInTheMetrics() async throws {
+        let schedule = BlobSweepConfiguration(interval: .seconds(3600), firstDelay: .milliseconds(50))
+        try await withFixture(sweep: schedule) { fixture in
+            let orphan = try fixture.blob("uploaded, never registered", age: 2 * 24 * 3600)
+            let running = Task { try await fixture.sweeper.run() }
+            defer { running.cancel() }
+            let deadline = ContinuousClock.now.advanced(by: .seconds(20))
+            while fixture.blobs.contains(sha256: orphan), ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(!fixture.blobs.contains(sha256: orphan), "the first sweep comes after firstDelay")
+            let text = fixture.metrics.render()
+            #expect(text.contains("piggyback_blob_sweep_removed_total{kind=\"blob\"} 1"), "\(text)")
+            #expect(text.contains("piggyback_blob_sweep_removed_bytes_total \("uploaded, never registered".utf8.count)"), "\(text)")
+            running.cancel()
+            try await running.value  // cancellation ends the service without an error
         }
     }
 }

@@ -38,6 +38,10 @@ public final class ServerMetrics: Sendable {
         public static let alertsRaised = "piggyback_alerts_raised_total"
         /// Webhook POSTs, by `result`: ok or failed (each failed attempt counts).
         public static let webhookDeliveries = "piggyback_webhook_deliveries_total"
+        /// Files the blob sweep removed, by `kind`: blob (unreferenced content) or temporary.
+        public static let sweptFiles = "piggyback_blob_sweep_removed_total"
+        /// Bytes of unreferenced content the blob sweep removed.
+        public static let sweptBytes = "piggyback_blob_sweep_removed_bytes_total"
     }
 
     /// A fresh registry with no counts.

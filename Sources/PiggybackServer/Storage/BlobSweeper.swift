@@ -42,6 +42,7 @@ struct BlobSweeper: Service {
     let configuration: BlobSweepConfiguration
     let blobs: BlobStore
     let store: ServerStore
+    let metrics: ServerMetrics
     let logger: Logger
 
     /// Sweeps on the configured schedule until graceful shutdown or cancellation.
@@ -55,6 +56,9 @@ struct BlobSweeper: Service {
             while true {
                 do {
                     let result = try await sweep()
+                    metrics.add(ServerMetrics.Name.sweptFiles, result.blobs, [("kind", "blob")])
+                    metrics.add(ServerMetrics.Name.sweptFiles, result.temporaries, [("kind", "temporary")])
+                    metrics.add(ServerMetrics.Name.sweptBytes, Int(clamping: result.bytes))
                     if result != Result() {
                         logger.info("blob store swept", metadata: [
                             "blobs": "\(result.blobs)", "bytes": "\(result.bytes)", "temporaries": "\(result.temporaries)",

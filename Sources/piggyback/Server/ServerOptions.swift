@@ -37,6 +37,12 @@ struct ServerOptions: ParsableArguments {
     @Option(name: .long, help: "URL that alerts are POSTed to as JSON (retried with backoff); repeat for several.")
     var alertWebhook: [String] = []
 
+    @Option(name: .long, help: "Hours between sweeps of unreferenced content (uploads never registered) and dead upload temporaries; 0 disables.")
+    var blobSweepHours: Int = 6
+
+    @Option(name: .long, help: "Hours an unreferenced upload is kept, waiting for its `package add`.")
+    var blobGraceHours: Int = 24
+
     @Option(name: .long, help: "Log level (trace, debug, info, notice, warning, error).")
     var logLevel: String = "info"
 
@@ -46,6 +52,8 @@ struct ServerOptions: ParsableArguments {
         if let location { _ = try Self.location(location) }
         guard (0...65535).contains(discoveryPort) else { throw ValidationError("--discovery-port must be a UDP port (1-65535), or 0 to disable discovery") }
         guard (0...10_000).contains(discoveryDelay) else { throw ValidationError("--discovery-delay must be between 0 and 10000 milliseconds") }
+        guard (0...24 * 365).contains(blobSweepHours) else { throw ValidationError("--blob-sweep-hours must be between 0 (off) and 8760") }
+        guard (1...24 * 365).contains(blobGraceHours) else { throw ValidationError("--blob-grace-hours must be between 1 and 8760") }
         guard (1024...(2 << 20)).contains(chunkSize) else { throw ValidationError("--chunk-size must be between 1 KiB and 2 MiB") }
         for text in alertWebhook where URL(string: text).map({ ["http", "https"].contains($0.scheme ?? "") && $0.host != nil }) != true {
             throw ValidationError("--alert-webhook must be an http(s) URL, e.g. https://hooks.example.com/piggyback; got \(text)")
@@ -83,6 +91,8 @@ struct ServerOptions: ParsableArguments {
         )
         configuration.adminTLS = adminTLS
         configuration.webhooks.urls = alertWebhook.compactMap(URL.init(string:))
+        configuration.blobSweep.interval = .seconds(blobSweepHours * 3600)
+        configuration.blobSweep.grace = TimeInterval(blobGraceHours * 3600)
         return configuration
     }
 }
