@@ -1,4 +1,5 @@
 import Foundation
+import PiggybackTestSupport
 import Synchronization
 import Testing
 
@@ -104,20 +105,10 @@ struct NamespacePair {
     }
 
     private func run(_ namespace: String?, _ command: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: DiscoveryLab.ipTool ?? "/usr/sbin/ip")
-        process.arguments = namespace.map { ["netns", "exec", $0] + command } ?? command
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw TestFailure("\(command.joined(separator: " ")) failed: \(String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))")
-        }
-        return text
+        let arguments = namespace.map { ["netns", "exec", $0] + command } ?? command
+        let result = try runCommand(DiscoveryLab.ipTool ?? "/usr/sbin/ip", arguments, separateErrors: true)
+        guard result.status == 0 else { throw TestFailure("\(command.joined(separator: " ")) failed: \(result.errors)") }
+        return result.output
     }
 
     /// Starts a long-running command in `namespace`, collecting its output lines.

@@ -17,6 +17,14 @@ import Glibc
         return (path, directory)
     }
 
+    /// A descriptor that keeps `path` open for writing, as a forked child would: executing
+    /// the file fails with ETXTBSY until it is closed.
+    static func holdOpenForWriting(_ path: String) throws -> Int32 {
+        let writer = open(path, O_WRONLY | O_CLOEXEC)
+        try #require(writer >= 0)
+        return writer
+    }
+
     /// One attempt: run the script, return its output once it exits.
     static func attempt(_ path: String) throws -> String {
         let process = Process()
@@ -32,8 +40,7 @@ import Glibc
     @Test func foundationsErrorForABusyExecutableIsRecognised() throws {
         let (path, directory) = try Self.script()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let writer = open(path, O_WRONLY | O_CLOEXEC)
-        try #require(writer >= 0)
+        let writer = try Self.holdOpenForWriting(path)
         defer { close(writer) }
         do {
             _ = try Self.attempt(path)
@@ -48,8 +55,7 @@ import Glibc
     @Test func aStartWaitsForTheWriterToLetGo() async throws {
         let (path, directory) = try Self.script()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let writer = open(path, O_WRONLY | O_CLOEXEC)
-        try #require(writer >= 0)
+        let writer = try Self.holdOpenForWriting(path)
         // A thread of its own: in a full parallel run the task pool can be busy for seconds.
         Thread.detachNewThread {
             usleep(300_000)
@@ -69,8 +75,7 @@ import Glibc
     @Test func aWriterThatNeverLetsGoFailsAfterTheWait() throws {
         let (path, directory) = try Self.script()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let writer = open(path, O_WRONLY | O_CLOEXEC)
-        try #require(writer >= 0)
+        let writer = try Self.holdOpenForWriting(path)
         defer { close(writer) }
         var attempts = 0
         do {
