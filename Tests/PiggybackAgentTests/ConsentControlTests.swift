@@ -16,6 +16,12 @@ import Testing
         let serving = Task { try await server.run() }
         defer { serving.cancel() }
         for _ in 0..<250 where !FileManager.default.fileExists(atPath: socket) { try await Task.sleep(for: .milliseconds(20)) }
+        // Only the agent's user may connect; the process's umask is left alone.
+        var info = stat()
+        #expect(stat(socket, &info) == 0 && info.st_mode & 0o777 == 0o600)
+        #expect(!FileManager.default.fileExists(atPath: socket + ".d"), "the staging directory is gone once the socket is in place")
+        let umaskLine = try String(contentsOfFile: "/proc/self/status", encoding: .utf8).split(separator: "\n").first { $0.hasPrefix("Umask:") }
+        #expect(umaskLine.map { !$0.hasSuffix("0077") } ?? true, "the control server left a private umask behind: \(umaskLine ?? "")")
         try await body(socket)
         serving.cancel()
         _ = try? await serving.value

@@ -62,21 +62,37 @@ public struct ControlServer: Sendable {
 
     /// Binds and serves until cancelled; removes the socket file on the way out.
     public func run() async throws {
-        let previous = umask(0o077)
+        // Bound inside a private directory, made 0600 there and only then moved into place, so
+        // nobody else can connect in between. (Not with umask: it is the whole process's, and
+        // files created meanwhile by other threads, such as a package being unpacked, would
+        // get the socket's mode.)
+        let staging = path + ".d"
+        let bound = staging + "/s"
+        unlink(bound)
+        rmdir(staging)
+        guard mkdir(staging, 0o700) == 0 else {
+            throw AgentError(.storage, "cannot create \(staging) for the control socket: \(String(cString: strerror(errno)))")
+        }
         let server: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
         do {
             server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true) { channel in
+                .bind(unixDomainSocketPath: bound, cleanupExistingSocketFile: true) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                     }
                 }
-            umask(previous)
         } catch {
-            umask(previous)
+            rmdir(staging)
             throw AgentError(.storage, "cannot open the control socket \(path): \(error)")
         }
-        chmod(path, 0o600)
+        guard chmod(bound, 0o600) == 0, rename(bound, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(bound)
+            rmdir(staging)
+            try? await server.channel.close()
+            throw AgentError(.storage, "cannot put the control socket in place at \(path): \(reason)")
+        }
+        rmdir(staging)
         defer { unlink(path) }
         try await withTaskCancellationHandler {
             try await server.executeThenClose { connections in
