@@ -10,14 +10,21 @@ public struct AgentDaemon: Service {
     let triggers: TriggerConfiguration
     let conditions: ConditionsConfiguration
     let signals: AsyncStream<MonitorEvent>
+    /// Where sessions are marked as the agent's own traffic, so that the monitor does not
+    /// take their connections' ends for the user's.
+    let ownTraffic: OwnTraffic
     let logger: Logger
     /// The daemon's status, shared with the control socket.
     public let status = DaemonStatusBox()
     let inbox = TriggerInbox()
 
     /// Creates the daemon; `signals` is the communication monitor's ``CommunicationMonitor/events``.
-    public init(agent: Agent, triggers: TriggerConfiguration, conditions: ConditionsConfiguration, signals: AsyncStream<MonitorEvent>, logger: Logger) {
+    public init(
+        agent: Agent, triggers: TriggerConfiguration, conditions: ConditionsConfiguration, signals: AsyncStream<MonitorEvent>,
+        ownTraffic: OwnTraffic = .process, logger: Logger
+    ) {
         self.agent = agent
+        self.ownTraffic = ownTraffic
         self.triggers = triggers
         self.conditions = conditions
         self.signals = signals
@@ -133,7 +140,7 @@ public struct AgentDaemon: Service {
             logger.info("session triggered", metadata: ["by": "\(sortedKinds.joined(separator: ","))", "policy": "\(policy.reason)"])
             var record = DaemonStatus.Session(started: started, ended: started, result: "ok")
             do {
-                let report = try await agent.runSession(policy: policy)
+                let report = try await ownTraffic.withActivity { try await agent.runSession(policy: policy) }
                 record.server = report.server
                 record.serverReason = report.serverReason
                 record.summary = "inventory: \(report.inventory); received: \(report.delivered.count); deferred: \(report.deferred.count); collected: \(report.collected.count)"

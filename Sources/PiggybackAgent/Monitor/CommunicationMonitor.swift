@@ -10,9 +10,12 @@ import Glibc
 ///
 /// Event-driven: a NETLINK_ROUTE socket on a thread of its own wakes only on link, address
 /// and route changes; "online" means a usable default route (see ``MonitorConfiguration``).
-/// While online, and only then, the TCP tables are read every `foreignTrafficInterval` for
-/// connections opened by other processes; while offline nothing is polled. Run it as a
-/// `Service` (until cancelled or graceful shutdown) and consume ``events`` (one consumer).
+/// While online, and only then, a second thread (``ForeignTrafficWatcher``) listens to the
+/// kernel's socket-destroy announcements, which report every connection of another program
+/// when it ends, however short, and ticks every `foreignTrafficInterval` to notice one still
+/// open; while offline both threads sleep. The agent's own traffic is told apart by
+/// ``OwnTraffic``. Run it as a `Service` (until cancelled or graceful shutdown) and consume
+/// ``events`` (one consumer).
 /// Linux only: elsewhere `run()` throws ``MonitorError/Code/unsupported``.
 public actor CommunicationMonitor: Service {
     /// What is watched.
@@ -22,19 +25,34 @@ public actor CommunicationMonitor: Service {
     public nonisolated let events: AsyncStream<MonitorEvent>
     private let continuation: AsyncStream<MonitorEvent>.Continuation
     private let logger: Logger
+    private let ownTraffic: OwnTraffic
     private var current = MonitorState()
-    private var foreignPolling: Task<Void, Never>?
+    #if os(Linux)
+    private var traffic: ForeignTrafficWatcher?
+    #endif
     private var started = false
 
-    /// Creates a monitor; nothing is opened until `run()`.
-    public init(configuration: MonitorConfiguration = MonitorConfiguration(), logger: Logger) {
+    /// Creates a monitor; nothing is opened until `run()`. `ownTraffic` tells the agent's own
+    /// connections apart (the process's registry, which the daemon marks during sessions).
+    public init(configuration: MonitorConfiguration = MonitorConfiguration(), ownTraffic: OwnTraffic = .process, logger: Logger) {
         self.configuration = configuration
+        self.ownTraffic = ownTraffic
         self.logger = logger
         (events, continuation) = AsyncStream.makeStream(of: MonitorEvent.self, bufferingPolicy: .bufferingNewest(64))
     }
 
     /// What the monitor believes now and what it last reported, for `agent status`.
-    public var state: MonitorState { current }
+    public var state: MonitorState {
+        var state = current
+        #if os(Linux)
+        if let traffic {
+            state.foreignTrafficPolls = traffic.shared.ticks.load(ordering: .relaxed)
+            state.foreignTrafficScans = traffic.shared.scans.load(ordering: .relaxed)
+            state.socketEnds = traffic.shared.ends.load(ordering: .relaxed)
+        }
+        #endif
+        return state
+    }
 
     /// Watches until the task is cancelled or graceful shutdown begins, then ends ``events``.
     /// Throws when the netlink socket cannot be set up. Runs once per monitor.
@@ -43,11 +61,7 @@ public actor CommunicationMonitor: Service {
             throw MonitorError(.netlink, "this CommunicationMonitor has already run; create a new one to watch again")
         }
         started = true
-        defer {
-            foreignPolling?.cancel()
-            foreignPolling = nil
-            continuation.finish()
-        }
+        defer { continuation.finish() }
         #if os(Linux)
         let watcher = try await ConnectivityWatcher.start(namespace: configuration.networkNamespace, logger: logger)
         current.watcherThread = watcher.threadID
@@ -55,13 +69,25 @@ public actor CommunicationMonitor: Service {
             watcher.stop()
             current.watcherThread = nil
         }
-        let table = await foreignTrafficTable()
+        let traffic = await startForeignTraffic()
+        defer {
+            traffic?.stop()
+            current.trafficThread = nil
+        }
         try await cancelWhenGracefulShutdown {
-            for await connectivity in watcher.updates {
-                await self.apply(connectivity, table: table)
-            }
-            guard Task.isCancelled else {
-                throw MonitorError(.netlink, "the netlink watcher stopped on its own; see the log for why, then restart the agent")
+            try await withThrowingDiscardingTaskGroup { group in
+                if let traffic {
+                    group.addTask {
+                        for await sighting in traffic.sightings { await self.foreignTraffic(sighting) }
+                    }
+                }
+                for await connectivity in watcher.updates {
+                    await self.apply(connectivity)
+                }
+                traffic?.stop()
+                guard Task.isCancelled else {
+                    throw MonitorError(.netlink, "the netlink watcher stopped on its own; see the log for why, then restart the agent")
+                }
             }
         }
         #else
@@ -70,18 +96,27 @@ public actor CommunicationMonitor: Service {
     }
 
     #if os(Linux)
-    /// The TCP tables, when foreign traffic is watched; nil (and a warning) when unreadable.
-    private func foreignTrafficTable() async -> TCPConnectionTable? {
+    /// The foreign-traffic thread, when that trigger is on; nil (and a warning) when the TCP
+    /// tables cannot be opened.
+    private func startForeignTraffic() async -> ForeignTrafficWatcher? {
         guard configuration.foreignTraffic else { return nil }
         do {
-            return try await TCPConnectionTable.open(namespace: configuration.networkNamespace)
+            let watcher = try await ForeignTrafficWatcher.start(
+                namespace: configuration.networkNamespace, interval: configuration.foreignTrafficInterval,
+                udp: configuration.foreignUDP, ignoredUser: configuration.ignoreOwnUser ? getuid() : nil,
+                ownTraffic: ownTraffic, logger: logger
+            )
+            traffic = watcher
+            current.trafficThread = watcher.threadID
+            current.foreignTrafficSource = watcher.source
+            return watcher
         } catch {
             logger.warning("foreign-traffic trigger disabled", metadata: ["error": "\(error)"])
             return nil
         }
     }
 
-    private func apply(_ connectivity: Connectivity, table: TCPConnectionTable?) {
+    private func apply(_ connectivity: Connectivity) {
         let now = Date()
         let first = !current.ready
         current.ready = true
@@ -94,14 +129,13 @@ public actor CommunicationMonitor: Service {
             current.since = now
             logger.info("online", metadata: ["interface": "\(interface)"])
             if configuration.networkUp { emit(.online(interface: interface), at: now) }
-            if !wasOnline, let table { startForeignPolling(table) }
+            if !wasOnline { traffic?.setOnline(true) }
         case .offline:
             guard first || current.online else { return }
             current.online = false
             current.interface = nil
             current.since = now
-            foreignPolling?.cancel()
-            foreignPolling = nil
+            traffic?.setOnline(false)
             if !first {
                 logger.info("offline")
                 if configuration.networkUp { emit(.offline, at: now) }
@@ -109,30 +143,9 @@ public actor CommunicationMonitor: Service {
         }
     }
 
-    private func startForeignPolling(_ table: TCPConnectionTable) {
-        foreignPolling?.cancel()
-        let watcher = ForeignTrafficWatcher(
-            table: table, interval: configuration.foreignTrafficInterval,
-            ignoredUser: configuration.ignoreOwnUser ? getuid() : nil, logger: logger
-        )
-        foreignPolling = Task {
-            await watcher.run(
-                onPoll: { await self.countPoll(scanned: $0) },
-                onForeign: { await self.foreignTraffic($0) }
-            )
-        }
-    }
-
-    private func countPoll(scanned: Bool) {
-        guard !Task.isCancelled else { return }  // a read that raced with going offline
-        current.foreignTrafficPolls += 1
-        if scanned { current.foreignTrafficScans += 1 }
-    }
-
-    private func foreignTraffic(_ connection: TCPConnection) {
-        guard current.online, !Task.isCancelled else { return }
-        logger.debug("foreign traffic", metadata: ["remote": "\(connection.remote)", "uid": "\(connection.uid)"])
-        emit(.foreignTraffic(remote: connection.remote), at: Date())
+    private func foreignTraffic(_ sighting: ForeignTrafficWatcher.Sighting) {
+        guard current.online else { return }  // a sighting that raced with going offline
+        emit(.foreignTraffic(remote: sighting.remote), at: Date())
     }
     #endif
 

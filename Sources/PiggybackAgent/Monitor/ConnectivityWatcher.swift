@@ -132,6 +132,15 @@ final class WakeSignal: Sendable {
         }
     }
 
+    /// Reads the counter so that poll(2) sleeps again.
+    func consume() {
+        closed.withLock { closed in
+            guard !closed else { return }
+            var count: UInt64 = 0
+            _ = read(fd, &count, MemoryLayout<UInt64>.size)
+        }
+    }
+
     func close() {
         closed.withLock { closed in
             guard !closed else { return }

@@ -6,11 +6,18 @@
 public struct MonitorConfiguration: Sendable, Equatable {
     /// Report `.online` / `.offline` when the terminal gains or loses a usable default route.
     public var networkUp: Bool
-    /// While online, report `.foreignTraffic` when another process opens a TCP connection.
+    /// While online, report `.foreignTraffic` when another process communicates: a TCP
+    /// connection to another device (noticed when it ends, or within
+    /// `foreignTrafficInterval` while it is open), or a connected UDP socket when it closes.
     public var foreignTraffic: Bool
-    /// How often the TCP tables are read while online (never while offline).
+    /// How often, while online, the TCP open counters are read to notice a connection that is
+    /// still open (the tables only when the counters moved); never while offline. Also the
+    /// shortest gap between two `.foreignTraffic` events.
     public var foreignTrafficInterval: Duration
-    /// Also ignore connections of processes running under the agent's own user id.
+    /// Count connected UDP sockets (DNS lookups, QUIC) when they close, not only TCP.
+    public var foreignUDP: Bool
+    /// Also ignore connections of processes running under the agent's own user id (seen
+    /// while open; a destroy announcement names no user, so short ones still count).
     ///
     /// Off by default: only the agent's own process is excluded. Turn it on when helper
     /// processes the agent starts (scripts, `busctl`) should not count as the user's traffic,
@@ -26,12 +33,14 @@ public struct MonitorConfiguration: Sendable, Equatable {
         networkUp: Bool = true,
         foreignTraffic: Bool = true,
         foreignTrafficInterval: Duration = .seconds(1),
+        foreignUDP: Bool = true,
         ignoreOwnUser: Bool = false,
         networkNamespace: String? = nil
     ) {
         self.networkUp = networkUp
         self.foreignTraffic = foreignTraffic
         self.foreignTrafficInterval = foreignTrafficInterval
+        self.foreignUDP = foreignUDP
         self.ignoreOwnUser = ignoreOwnUser
         self.networkNamespace = networkNamespace
     }

@@ -33,10 +33,18 @@ public struct MonitorState: Sendable, Equatable, Codable {
     public var lastEvent: MonitorEvent?
     /// When it was sent.
     public var lastEventAt: Date?
-    /// How many times the foreign-traffic check woke up (never while offline).
+    /// How many times the foreign-traffic check ticked (never while offline).
     public var foreignTrafficPolls: Int = 0
-    /// How many of those read the TCP tables: only when the interface counters had moved.
+    /// How many of those read the TCP tables: only when the TCP open counters had moved.
     public var foreignTrafficScans: Int = 0
+    /// Ends of other devices' connections the kernel announced while online (sock_diag).
+    public var socketEnds: Int = 0
+    /// How other programs' traffic is seen: "sock_diag" (every connection, short ones at
+    /// their end, plus ticks for open ones), "tcp-table" (ticks only: short connections go
+    /// unnoticed) or nil when the foreign-traffic trigger is off.
+    public var foreignTrafficSource: String?
+    /// The kernel's id of the foreign-traffic thread while it runs.
+    public var trafficThread: Int32?
     /// The kernel's id of the netlink watcher thread while it runs: its wake-ups can be read
     /// from `/proc/PID/task/TID/status` (it should sleep while nothing changes).
     public var watcherThread: Int32?

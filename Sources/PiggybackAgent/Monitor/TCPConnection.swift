@@ -16,6 +16,9 @@ struct TCPConnection: Sendable, Hashable {
     var remoteAddress: [UInt8]
     /// The remote port.
     var remotePort: UInt16
+    /// The socket's own port: with the remote endpoint, what a destroy announcement of the
+    /// same connection carries (it has no inode).
+    var localPort: UInt16 = 0
 
     static let established: UInt8 = 1
     static let synSent: UInt8 = 2
@@ -23,30 +26,14 @@ struct TCPConnection: Sendable, Hashable {
     /// Connecting or connected: the states in which a process is talking to a peer.
     var isActive: Bool { state == Self.established || state == Self.synSent }
 
-    /// The remote address in IPv4 form when it is IPv4 or IPv4-mapped IPv6.
-    private var ipv4: [UInt8]? {
-        if remoteAddress.count == 4 { return remoteAddress }
-        if remoteAddress.count == 16, remoteAddress.prefix(10).allSatisfy({ $0 == 0 }),
-           remoteAddress[10] == 0xFF, remoteAddress[11] == 0xFF {
-            return Array(remoteAddress.suffix(4))
-        }
-        return nil
-    }
+    /// Where the connection goes.
+    var remoteEndpoint: InternetEndpoint { InternetEndpoint(address: remoteAddress, port: remotePort) }
 
     /// 127.0.0.0/8, ::1 or the unspecified address: not traffic to another device.
-    var isLoopbackRemote: Bool {
-        if let ipv4 { return ipv4[0] == 127 || ipv4.allSatisfy { $0 == 0 } }
-        return remoteAddress.dropLast().allSatisfy { $0 == 0 } && (remoteAddress.last ?? 0) <= 1
-    }
+    var isLoopbackRemote: Bool { remoteEndpoint.isLoopbackOrUnspecified }
 
     /// `ADDR:PORT`, `[ADDR]:PORT` for IPv6 (RFC 5952 text); IPv4-mapped shown as IPv4.
-    var remote: String {
-        if let ipv4 { return ipv4.map(String.init).joined(separator: ".") + ":\(remotePort)" }
-        var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
-        let ok = remoteAddress.withUnsafeBytes { inet_ntop(AF_INET6, $0.baseAddress, &text, socklen_t(text.count)) } != nil
-        let address = ok ? String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : "?"
-        return "[\(address)]:\(remotePort)"
-    }
+    var remote: String { remoteEndpoint.description }
 }
 
 extension TCPConnection {
@@ -78,6 +65,8 @@ extension TCPConnection {
             if start < index { fields.append(line[start..<index]) }
         }
         guard fields.count == 10,
+              let localColon = fields[1].firstIndex(of: 0x3A),
+              let localPort = hex(fields[1][(localColon + 1)...]), localPort <= UInt16.max,
               let colon = fields[2].firstIndex(of: 0x3A),
               let address = parseAddress(fields[2][..<colon]),
               let port = hex(fields[2][(colon + 1)...]), port <= UInt16.max,
@@ -85,7 +74,8 @@ extension TCPConnection {
               let uid = decimal(fields[7]), uid <= UInt32.max,
               let inode = decimal(fields[9])
         else { return nil }
-        return TCPConnection(inode: inode, uid: UInt32(uid), state: UInt8(state), remoteAddress: address, remotePort: UInt16(port))
+        return TCPConnection(inode: inode, uid: UInt32(uid), state: UInt8(state), remoteAddress: address, remotePort: UInt16(port),
+                             localPort: UInt16(localPort))
     }
 
     /// The kernel prints each 32-bit word of the address as the hex of its in-memory value,

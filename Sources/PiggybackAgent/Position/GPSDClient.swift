@@ -92,6 +92,10 @@ public final class GPSDClient: Service, Sendable {
             record("cannot connect: \(error)", level: quiet ? .debug : .info)
             return 0
         }
+        // Our own connection: when it ends, the monitor must not take that for the user's traffic.
+        if let port = channel.channel.localAddress?.port, let local = UInt16(exactly: port) {
+            OwnTraffic.process.register(.tcp, localPort: local)
+        }
         state.withLock {
             $0.connected = true
             $0.connections += 1
