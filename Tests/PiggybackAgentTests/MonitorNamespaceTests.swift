@@ -18,6 +18,7 @@ import Glibc
     /// Runs `body` with a fresh namespace pair and a running monitor inside the agent's side.
     func withMonitor(
         interval: Duration = .milliseconds(200),
+        ownTraffic: OwnTraffic = OwnTraffic(),
         prepare: (MonitorNetwork) throws -> Void = { _ in },
         _ body: (MonitorNetwork, CommunicationMonitor, MonitorEventLog) async throws -> Void
     ) async throws {
@@ -26,7 +27,7 @@ import Glibc
         defer { network.destroy() }
         try prepare(network)
         let configuration = MonitorConfiguration(foreignTrafficInterval: interval, networkNamespace: network.agentPath)
-        let monitor = CommunicationMonitor(configuration: configuration, logger: Self.logger)
+        let monitor = CommunicationMonitor(configuration: configuration, ownTraffic: ownTraffic, logger: Self.logger)
         let log = MonitorEventLog()
         let recording = log.record(monitor.events)
         let running = Task { try await monitor.run() }
@@ -142,10 +143,13 @@ import Glibc
         try await withMonitor { _, monitor, log in
             // This monitor's own thread: other suites run monitors of their own meanwhile.
             let thread = try #require(await monitor.state.watcherThread, "the monitor names no watcher thread")
+            let traffic = try #require(await monitor.state.trafficThread, "the monitor names no foreign-traffic thread")
             try await Task.sleep(for: .milliseconds(200))
             let before = try #require(Self.contextSwitches(of: thread), "no thread \(thread) in /proc/self/task")
+            let trafficBefore = try #require(Self.contextSwitches(of: traffic), "no thread \(traffic) in /proc/self/task")
             try await Task.sleep(for: .seconds(2))
             #expect(Self.contextSwitches(of: thread) == before, "the netlink thread woke up while nothing changed")
+            #expect(Self.contextSwitches(of: traffic) == trafficBefore, "the foreign-traffic thread woke up while offline")
             #expect(await monitor.state.foreignTrafficPolls == 0)
             #expect(await log.entries.isEmpty)
         }

@@ -102,23 +102,38 @@ struct MonitorNetwork {
     /// A TCP listener on the peer's address (port chosen by the kernel), opened from a thread
     /// that joined the peer namespace. Connections complete in its backlog; nobody accepts.
     func listen() async throws -> (fd: Int32, port: UInt16) {
-        let address = peerAddress
-        return try await NetworkNamespace.perform(in: peerPath) { () throws(MonitorError) -> (fd: Int32, port: UInt16) in
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var socketAddress = sockaddr_in()
-            socketAddress.sin_family = sa_family_t(AF_INET)
-            inet_pton(AF_INET, address, &socketAddress.sin_addr)
-            let bound = withUnsafePointer(to: &socketAddress) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        try await Self.listen(on: peerAddress, in: peerPath)
+    }
+
+    /// A TCP listener on `address` (IPv4 or IPv6 text) inside the namespace at `path`.
+    static func listen(on address: String, in path: String) async throws -> (fd: Int32, port: UInt16) {
+        try await NetworkNamespace.perform(in: path) { () throws(MonitorError) -> (fd: Int32, port: UInt16) in
+            let family = address.contains(":") ? AF_INET6 : AF_INET
+            let fd = socket(family, Int32(SOCK_STREAM.rawValue), 0)
+            var storage = sockaddr_storage()
+            var length = socklen_t(family == AF_INET6 ? MemoryLayout<sockaddr_in6>.size : MemoryLayout<sockaddr_in>.size)
+            withUnsafeMutableBytes(of: &storage) { raw in
+                if family == AF_INET6 {
+                    raw.withMemoryRebound(to: sockaddr_in6.self) {
+                        $0[0].sin6_family = sa_family_t(AF_INET6)
+                        inet_pton(AF_INET6, address, &$0[0].sin6_addr)
+                    }
+                } else {
+                    raw.withMemoryRebound(to: sockaddr_in.self) {
+                        $0[0].sin_family = sa_family_t(AF_INET)
+                        inet_pton(AF_INET, address, &$0[0].sin_addr)
+                    }
+                }
             }
-            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            _ = withUnsafeMutablePointer(to: &socketAddress) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+            let bound = withUnsafeMutablePointer(to: &storage) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
             }
-            guard fd >= 0, bound == 0, Glibc.listen(fd, 16) == 0 else {
+            guard fd >= 0, bound, Glibc.listen(fd, 64) == 0 else {
                 throw MonitorError(.netlink, "test listener on \(address) failed: errno \(errno)")
             }
-            return (fd, UInt16(bigEndian: socketAddress.sin_port))
+            // sin_port and sin6_port both sit at offset 2.
+            let port = withUnsafeBytes(of: &storage) { UInt16(bigEndian: $0.loadUnaligned(fromByteOffset: 2, as: UInt16.self)) }
+            return (fd, port)
         }
     }
 
@@ -151,6 +166,19 @@ struct MonitorNetwork {
         process.standardError = FileHandle.nullDevice
         try process.run()
         return process
+    }
+}
+
+extension MonitorNetwork {
+    /// Runs a bash script as another process in the agent namespace, to its end: how the
+    /// tests play "another program" (bash's /dev/tcp and /dev/udp need no extra package).
+    func foreignScript(_ script: String) throws {
+        try Self.run(Self.ipTool ?? "/usr/sbin/ip", ["netns", "exec", agent, "bash", "-c", script])
+    }
+
+    /// A connection opened and closed at once by another process: under 100 ms in all.
+    func shortForeignConnection(to address: String, port: UInt16) throws {
+        try foreignScript("exec 3<>/dev/tcp/\(address)/\(port); exec 3>&-")
     }
 }
 
